@@ -1,0 +1,65 @@
+"""Per-kernel status files so the server extension can show which Go each running kernel uses."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_runtime_dir
+
+from .atomic import atomic_write_text
+
+
+def state_dir() -> Path:
+    return Path(jupyter_runtime_dir()) / "gokernel" / "kernels"
+
+
+def kernel_id_from_connection_file(connection_file: str) -> str:
+    # jupyter_client names connection files kernel-<id>.json
+    name = Path(connection_file).name
+    if name.startswith("kernel-") and name.endswith(".json"):
+        return name[len("kernel-") : -len(".json")]
+    return name.removesuffix(".json")
+
+
+def write(kernel_id: str, data: dict[str, Any]) -> None:
+    payload = {"kernel_id": kernel_id, "pid": os.getpid(), "updated": time.time(), **data}
+    atomic_write_text(state_dir() / f"{kernel_id}.json", json.dumps(payload))
+
+
+def remove(kernel_id: str) -> None:
+    try:
+        (state_dir() / f"{kernel_id}.json").unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_all() -> dict[str, dict[str, Any]]:
+    """Status of every kernel that still runs, by kernel id; files of dead kernels are removed."""
+    out: dict[str, dict[str, Any]] = {}
+    d = state_dir()
+    if not d.is_dir():
+        return out
+    for f in d.glob("*.json"):
+        try:
+            data = json.loads(f.read_text())
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict) or not _alive(int(data.get("pid", -1))):
+            f.unlink(missing_ok=True)
+            continue
+        out[str(data.get("kernel_id", f.stem))] = data
+    return out
