@@ -1,0 +1,547 @@
+"""Execute one notebook cell: magics -> split -> declarations -> compose -> build -> run -> reports.
+
+`GoSession` holds everything that lives as long as a kernel (declarations, scratch module,
+toolchain choice). It knows nothing of the Jupyter protocol: it talks to a `CellIO` (streams,
+displays, input) and returns a `CellOutcome`; kernel.py turns those into messages.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from . import cells, compose, diagnostics, gotest, magics, render, runner, stdlib, testreport, toolchains
+from .decls import DeclStore
+from .go_magic import ToolchainSession, run_go_magic
+from .linemap import LineMap
+from .scratch import ScratchModule
+from .toolchains import NoToolchainError, Toolchain, UnknownToolchainError
+
+DEFAULT_OUTPUT_LIMIT = 10 * 1024 * 1024
+PROGRESS_INTERVAL = 0.25
+
+
+class CellIO(Protocol):
+    allow_stdin: bool
+
+    def stdout(self, text: str) -> None: ...
+    def stderr(self, text: str) -> None: ...
+    def display(self, bundle: dict[str, Any], *, display_id: str | None = None, update: bool = False) -> None: ...
+    def result(self, bundle: dict[str, Any]) -> None: ...
+    def input(self, prompt: str) -> str | None: ...
+
+
+@dataclass
+class CellOutcome:
+    ok: bool = True
+    ename: str = ""
+    evalue: str = ""
+    traceback: list[str] = field(default_factory=list)
+
+    @classmethod
+    def error(cls, ename: str, evalue: str, traceback: list[str] | None = None) -> CellOutcome:
+        return cls(False, ename, evalue, traceback if traceback is not None else [f"{ename}: {evalue}"])
+
+
+class StderrFilter:
+    """Streams stderr line by line with generated positions mapped to cells; from the first
+    `panic:`/`fatal error:` line on, it captures instead, so the panic becomes the error reply."""
+
+    MARKERS = ("panic: ", "fatal error: ", "SIGQUIT: ")
+
+    def __init__(self, linemap: LineMap, emit: Callable[[str], None]) -> None:
+        self.linemap = linemap
+        self.emit = emit
+        self.partial = ""
+        self.captured: list[str] | None = None
+
+    def feed(self, text: str) -> None:
+        data = self.partial + text
+        lines = data.split("\n")
+        self.partial = lines.pop()
+        for line in lines:
+            self._line(line + "\n")
+        # A prompt without newline (`fmt.Fprint(os.Stderr, "> ")`) must show now, not at exit.
+        if self.partial and self.captured is None and not any(m.startswith(self.partial[:12]) for m in self.MARKERS):
+            self.emit(self.partial)
+            self.partial = ""
+
+    def _line(self, line: str) -> None:
+        if self.captured is None and line.startswith(self.MARKERS):
+            self.captured = []
+        if self.captured is not None:
+            self.captured.append(self.linemap.rewrite(line.rstrip("\n")))
+        else:
+            self.emit(self.linemap.rewrite(line))
+
+    def close(self) -> None:
+        if self.partial:
+            self._line(self.partial)
+            self.partial = ""
+
+
+class LineBuffer:
+    """Turns arbitrary chunks into whole lines for line-oriented consumers (test2json)."""
+
+    def __init__(self, on_line: Callable[[str], None]) -> None:
+        self.on_line = on_line
+        self.partial = ""
+
+    def feed(self, text: str) -> None:
+        lines = (self.partial + text).split("\n")
+        self.partial = lines.pop()
+        for line in lines:
+            self.on_line(line)
+
+    def close(self) -> None:
+        if self.partial:
+            self.on_line(self.partial)
+            self.partial = ""
+
+
+def cgo_available(env: Mapping[str, str], tc: Toolchain) -> tuple[bool, str]:
+    """-race needs cgo and a C compiler."""
+    try:
+        out = subprocess.run(
+            [tc.go, "env", "CGO_ENABLED", "CC"], env=dict(env), capture_output=True, text=True, timeout=20
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError) as e:
+        return False, f"go env failed: {e}"
+    if not out or out[0] != "1":
+        return False, "cgo is disabled (CGO_ENABLED=0), so -race is off"
+    cc = out[1] if len(out) > 1 else "gcc"
+    if not shutil.which(cc.split()[0], path=env.get("PATH")):
+        return False, f"no C compiler ({cc}) on PATH, so -race is off"
+    return True, ""
+
+
+class GoSession:
+    def __init__(
+        self,
+        scratch: ScratchModule,
+        toolchains: ToolchainSession | None = None,
+        *,
+        output_limit: int = DEFAULT_OUTPUT_LIMIT,
+        cwd: str | None = None,
+    ) -> None:
+        self.scratch = scratch
+        self.toolchains = toolchains or ToolchainSession()
+        self.store = DeclStore()
+        self.known_void: frozenset[str] = frozenset()
+        self.output_limit = output_limit
+        self.cwd = cwd or os.getcwd()
+        self.extra_env: dict[str, str] = {}
+        self.last_toolchain: Toolchain | None = None
+        self.bench_history = gotest.BenchHistory()
+        self._built_digest: str | None = None
+        self._race: dict[str, tuple[bool, str]] = {}
+        self._std: dict[str, dict[str, str]] = {}
+        self._cell_sources: dict[int, str] = {}  # cell sources by execution count, for error views
+
+    # ---- toolchain -------------------------------------------------------------------------
+    def toolchain(self) -> Toolchain:
+        return self.toolchains.current()
+
+    def environ(self) -> dict[str, str]:
+        env = self.toolchains.environ({**os.environ, **self.extra_env})
+        return env
+
+    def std_packages(self, tc: Toolchain, env: Mapping[str, str]) -> dict[str, str]:
+        if tc.id not in self._std:
+            self._std[tc.id] = stdlib.std_packages(tc.go, env)
+        return self._std[tc.id]
+
+    def prewarm(self) -> threading.Thread | None:
+        """Build the most used std packages in the background so the first cell does not pay for them."""
+        try:
+            tc = self.toolchain()
+        except (NoToolchainError, UnknownToolchainError):
+            return None
+        env = self.environ()
+
+        def work() -> None:
+            try:
+                self.std_packages(tc, env)
+                subprocess.run(
+                    [tc.go, "build", "fmt", "strings", "strconv", "os", "runtime", "sort", "time", "sync", "math"],
+                    env=env,
+                    cwd=self.scratch.root,
+                    capture_output=True,
+                    timeout=300,
+                )
+            except (OSError, subprocess.SubprocessError):
+                pass
+
+        t = threading.Thread(target=work, name="gokernel-prewarm", daemon=True)
+        t.start()
+        return t
+
+    # ---- entry point -----------------------------------------------------------------------
+    def execute(self, code: str, cell_no: int, io: CellIO) -> CellOutcome:
+        try:
+            parsed = magics.parse(code)
+        except magics.MagicError as e:
+            return CellOutcome.error("MagicError", str(e))
+        for cmd in parsed.commands:
+            outcome = self._command(cmd, io)
+            if not outcome.ok:
+                return outcome
+        if parsed.cell_magic == "test":
+            return self.run_tests(parsed.cell_magic_args, parsed.code, cell_no, io)
+        if parsed.cell_magic == "bench":
+            return self.run_benchmarks(parsed.cell_magic_args, parsed.code, cell_no, io)
+        if parsed.code.strip():
+            return self.run_cell(parsed.code, cell_no, io)
+        return CellOutcome()
+
+    # ---- magics ----------------------------------------------------------------------------
+    def _command(self, cmd: magics.LineMagic | magics.ShellCommand, io: CellIO) -> CellOutcome:
+        if isinstance(cmd, magics.ShellCommand):
+            return self._shell(cmd.argv, io)
+        name, args = cmd.name, cmd.args
+        if name in ("help", "lsmagic"):
+            io.stdout(magics.HELP)
+        elif name == "scratch":
+            io.stdout(f"{self.scratch.root}\n")
+        elif name == "ls":
+            io.display(render_listing(self.store.listing()))
+        elif name == "rm":
+            if not args:
+                return CellOutcome.error("MagicError", "%rm needs one or more names (see %ls)")
+            store = self.store
+            for n in args:
+                try:
+                    store = store.remove(n)
+                except KeyError:
+                    return CellOutcome.error("MagicError", f"%rm: nothing named {n!r} (see %ls)")
+            self.store = store
+            io.stdout(f"removed {', '.join(args)}\n")
+        elif name == "reset":
+            self.store = self.store.reset()
+            self.scratch.clear_sources()
+            io.stdout("declarations cleared (go.mod requirements kept)\n")
+        elif name == "env":
+            for a in args:
+                key, sep, value = a.partition("=")
+                if not sep or not key:
+                    return CellOutcome.error("MagicError", f"%env expects NAME=VALUE, got {a!r}")
+                self.extra_env[key] = value
+            for k, v in sorted(self.extra_env.items()):
+                io.stdout(f"{k}={v}\n")
+        elif name == "go":
+            out = run_go_magic(args, self.toolchains, progress=lambda s: io.stdout(s if s.endswith("\n") else s + "\n"))
+            if out.error:
+                return CellOutcome.error("ToolchainError", out.error)
+            bundle: dict[str, Any] = {"text/plain": out.text}
+            if out.html:
+                bundle["text/html"] = out.html
+            io.display(bundle)
+        elif name == "test":
+            return self.run_tests(" ".join(args), "", None, io)
+        elif name == "bench":
+            return self.run_benchmarks(" ".join(args), "", None, io)
+        return CellOutcome()
+
+    def _shell(self, argv: list[str], io: CellIO) -> CellOutcome:
+        try:
+            env = self.environ()
+        except (NoToolchainError, UnknownToolchainError):
+            env = {**os.environ, **self.extra_env}
+        exe = shutil.which(argv[0], path=env.get("PATH"))
+        if exe is None:
+            return CellOutcome.error("CommandNotFound", f"{argv[0]}: command not found")
+        res = runner.run(
+            [exe, *argv[1:]], cwd=self.scratch.root, env=env, on_stdout=io.stdout, on_stderr=io.stderr
+        )
+        if res.interrupted:
+            return interrupted_outcome()
+        if res.returncode:
+            return CellOutcome.error("CommandError", f"{argv[0]} exited with status {res.returncode}")
+        return CellOutcome()
+
+    # ---- building --------------------------------------------------------------------------
+    def _prepare(self, io: CellIO) -> tuple[Toolchain, dict[str, str]] | CellOutcome:
+        try:
+            tc = self.toolchain()
+        except (NoToolchainError, UnknownToolchainError) as e:
+            return CellOutcome.error("NoToolchain" if isinstance(e, NoToolchainError) else "ToolchainError", str(e))
+        if self.last_toolchain is not None and self.last_toolchain.id != tc.id:
+            io.display({"text/plain": f"[gokernel] now using {tc.version} ({tc.label}), was {self.last_toolchain.version}"})
+            self._built_digest = None
+        self.last_toolchain = tc
+        self.scratch.ensure_gomod(tc.version)
+        return tc, self.environ()
+
+    def _build(
+        self, argv_tail: list[str], env: Mapping[str, str], tc: Toolchain, io: CellIO, output: str
+    ) -> runner.ProcessResult | None:
+        """`go build`; None when the previous build of identical sources can be reused."""
+        digest = self.scratch.digest(tc.id, " ".join(argv_tail), output)
+        if digest == self._built_digest and os.path.exists(output):
+            return None
+        res = runner.run([tc.go, "build", "-mod=mod", *argv_tail, "-o", output, "."], cwd=self.scratch.root, env=env)
+        self._built_digest = self.scratch.digest(tc.id, " ".join(argv_tail), output) if res.returncode == 0 else None
+        return res
+
+    def _compile_failure(self, res: runner.ProcessResult, linemap: LineMap, io: CellIO) -> CellOutcome:
+        if res.interrupted:
+            return interrupted_outcome()
+        text = res.captured_stderr + res.captured_stdout
+        diags = diagnostics.parse_build_output(text, linemap)
+        io.display(render.render_diagnostics(diags, self.store_sources()), display_id=None)
+        first = next((d for d in diags if d.line), diags[0] if diags else None)
+        evalue = str(first) if first else "build failed"
+        return CellOutcome.error("CompileError", evalue, diagnostics.format_diagnostics(diags).splitlines() or [text])
+
+    def store_sources(self) -> dict[int, str]:
+        return dict(self._cell_sources)
+
+    # ---- a plain Go cell -------------------------------------------------------------------
+    def run_cell(self, code: str, cell_no: int, io: CellIO) -> CellOutcome:
+        prep = self._prepare(io)
+        if isinstance(prep, CellOutcome):
+            return prep
+        tc, env = prep
+        self._cell_sources = {**self._cell_sources, cell_no: code}
+        parsed = cells.split(code)
+        store = self.store.apply(parsed, cell_no)
+        std = self.std_packages(tc, env)
+        binary = str(self.scratch.build_dir / "cell")
+        with self.scratch.lock:
+            composed = compose.compose(store, parsed, cell_no, std=std, mode="run", known_void=self.known_void)
+            self.scratch.write(composed.files)
+            res = self._build([], env, tc, io, binary)
+            if res is not None and res.returncode != 0 and not res.interrupted:
+                if compose.is_void_result_error(res.captured_stderr, composed):
+                    if composed.result_callee:
+                        self.known_void = self.known_void | {composed.result_callee}
+                    composed = compose.compose(
+                        store, parsed, cell_no, std=std, mode="run", show_result=False, known_void=self.known_void
+                    )
+                    self.scratch.write(composed.files)
+                    res = self._build([], env, tc, io, binary)
+            if res is not None and res.returncode != 0:
+                return self._compile_failure(res, composed.linemap, io)
+            if res is not None and res.captured_stderr.strip():
+                # e.g. "go: downloading github.com/google/uuid v1.6.0"
+                io.stderr(res.captured_stderr if res.captured_stderr.endswith("\n") else res.captured_stderr + "\n")
+        self.store = store
+        return self._run_binary(binary, composed.linemap, env, io)
+
+    def _run_binary(self, binary: str, linemap: LineMap, env: Mapping[str, str], io: CellIO) -> CellOutcome:
+        errf = StderrFilter(linemap, io.stderr)
+        read_stdin = (lambda: io.input("")) if io.allow_stdin else None
+        res = runner.run(
+            [binary],
+            cwd=self.cwd,
+            env=env,
+            on_stdout=io.stdout,
+            on_stderr=errf.feed,
+            read_stdin=read_stdin,
+            side_channel=True,
+            output_limit=self.output_limit,
+            on_truncate=lambda n: io.stderr(
+                f"\n[gokernel] output truncated after {n // (1024 * 1024)} MB; the program kept running\n"
+            ),
+        )
+        errf.close()
+        side = runner.parse_side_channel(res.side_channel)
+        if res.interrupted:
+            return interrupted_outcome()
+        if res.returncode != 0:
+            if errf.captured:
+                head = errf.captured[0]
+                ename = "panic" if head.startswith("panic") else "fatal error"
+                evalue = head.split(": ", 1)[1] if ": " in head else head
+                return CellOutcome.error(ename, evalue, errf.captured + [f"exit status {res.returncode}"])
+            if res.returncode is not None and res.returncode < 0:
+                return CellOutcome.error("Killed", f"program killed by signal {-res.returncode}")
+            return CellOutcome.error("ExitError", f"exit status {res.returncode}")
+        if errf.captured:  # e.g. a recovered panic dump printed by the program itself
+            io.stderr("\n".join(errf.captured) + "\n")
+        if side.goroutines > 0:
+            io.stderr(f"[gokernel] main returned while {side.goroutines} goroutine(s) were still running\n")
+        if side.result is not None:
+            io.result({"text/plain": side.result})
+        return CellOutcome()
+
+    # ---- %%test / %%bench ------------------------------------------------------------------
+    def _test_setup(
+        self, code: str, cell_no: int | None, io: CellIO
+    ) -> tuple[Toolchain, dict[str, str], cells.ParsedCell, DeclStore] | CellOutcome:
+        prep = self._prepare(io)
+        if isinstance(prep, CellOutcome):
+            return prep
+        tc, env = prep
+        parsed = cells.split(code)
+        store = self.store.apply(parsed, cell_no) if cell_no is not None and code.strip() else self.store
+        if cell_no is not None:
+            self._cell_sources = {**self._cell_sources, cell_no: code}
+        return tc, env, parsed, store
+
+    def _go_test(
+        self,
+        tc: Toolchain,
+        env: Mapping[str, str],
+        flags: list[str],
+        composed: compose.Composed,
+        io: CellIO,
+    ) -> tuple[testreport.TestRun, runner.ProcessResult]:
+        parser = testreport.TestEventParser(linemap=composed.linemap)
+        display_id = f"gokernel-progress-{time.monotonic_ns()}"
+        last = [0.0]
+        shown = [False]
+
+        def on_line(line: str) -> None:
+            parser.feed(line)
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_INTERVAL:
+                last[0] = now
+                io.display(
+                    {"text/plain": gotest.format_progress(parser.progress())},
+                    display_id=display_id,
+                    update=shown[0],
+                )
+                shown[0] = True
+
+        buf = LineBuffer(on_line)
+        res = runner.run(
+            [tc.go, "test", "-json", "-mod=mod", *flags, "."],
+            cwd=self.scratch.root,
+            env=env,
+            on_stdout=buf.feed,
+            on_stderr=None,
+        )
+        buf.close()
+        for line in res.captured_stderr.splitlines():
+            parser.feed(line)
+        if shown[0]:
+            io.display({"text/plain": gotest.format_progress(parser.progress())}, display_id=display_id, update=True)
+        return parser.result(), res
+
+    def run_tests(self, args: str, code: str, cell_no: int | None, io: CellIO) -> CellOutcome:
+        setup = self._test_setup(code, cell_no, io)
+        if isinstance(setup, CellOutcome):
+            return setup
+        tc, env, parsed, store = setup
+        if tc.id not in self._race:
+            self._race[tc.id] = cgo_available(env, tc)
+        race_ok, why = self._race[tc.id]
+        try:
+            inv = gotest.parse_test_args(
+                args,
+                cell_tests=[t for t in parsed.tests if t.startswith("Test")] if cell_no is not None else [],
+                race_available=race_ok,
+            )
+        except ValueError as e:
+            return CellOutcome.error("MagicError", str(e))
+        notes = list(inv.notes)
+        if not race_ok and why and not any(why in n for n in notes):
+            notes.append(why)
+        for n in notes:
+            io.stderr(f"[gokernel] {n}\n")
+        with self.scratch.lock:
+            composed = compose.compose(
+                store, parsed, cell_no or 0, std=self.std_packages(tc, env), mode="test", show_result=False
+            )
+            self.scratch.write(composed.files)
+            self._built_digest = None
+            run, res = self._go_test(tc, env, inv.go_test_args, composed, io)
+        if res.interrupted:
+            return interrupted_outcome()
+        bundle = render.render_test_report(
+            run, go_version=tc.version, race=inv.race, linemap=composed.linemap, cell_sources=self.store_sources()
+        )
+        io.display(bundle)
+        if not run.build_errors:
+            self.store = store
+        if run.build_errors:
+            first = run.build_errors[0]
+            return CellOutcome.error("CompileError", str(first), diagnostics.format_diagnostics(run.build_errors).splitlines())
+        if run.failed or res.returncode not in (0, None):
+            races = f", {len(run.races)} data race(s)" if run.races else ""
+            return CellOutcome.error("TestFailure", f"{run.failed} test(s) failed{races}", [bundle["text/plain"]])
+        return CellOutcome()
+
+    def run_benchmarks(self, args: str, code: str, cell_no: int | None, io: CellIO) -> CellOutcome:
+        setup = self._test_setup(code, cell_no, io)
+        if isinstance(setup, CellOutcome):
+            return setup
+        tc, env, parsed, store = setup
+        try:
+            inv = gotest.parse_bench_args(
+                args, cell_benchmarks=[t for t in parsed.tests if t.startswith("Benchmark")] if cell_no else []
+            )
+        except ValueError as e:
+            return CellOutcome.error("MagicError", str(e))
+        targets: list[Toolchain] = [tc]
+        if inv.toolchains:
+            targets = []
+            for ident in inv.toolchains:
+                try:
+                    targets.append(toolchains.active(ident))
+                except (UnknownToolchainError, NoToolchainError) as e:
+                    return CellOutcome.error("ToolchainError", str(e))
+        runs: dict[str, testreport.TestRun] = {}
+        for target in targets:
+            tenv = toolchains.go_environ(target, {**os.environ, **self.extra_env}, offline=self.toolchains.offline)
+            if target.id != tc.id:
+                self.scratch.ensure_gomod(target.version)
+            with self.scratch.lock:
+                composed = compose.compose(
+                    store, parsed, cell_no or 0, std=self.std_packages(target, tenv), mode="test", show_result=False
+                )
+                self.scratch.write(composed.files)
+                self._built_digest = None
+                run, res = self._go_test(target, tenv, inv.go_test_args, composed, io)
+            if res.interrupted:
+                self.scratch.ensure_gomod(tc.version)
+                return interrupted_outcome()
+            if run.build_errors:
+                self.scratch.ensure_gomod(tc.version)
+                io.display(render.render_diagnostics(run.build_errors, self.store_sources()))
+                return CellOutcome.error(
+                    "CompileError", str(run.build_errors[0]), diagnostics.format_diagnostics(run.build_errors).splitlines()
+                )
+            runs[f"{target.version} ({target.label})" if len(targets) > 1 else target.version] = run
+        self.scratch.ensure_gomod(tc.version)
+        self.store = store
+        label, main_run = next(iter(runs.items()))
+        previous = self.bench_history.previous(main_run.benchmarks) if len(runs) == 1 else None
+        bundle = render.render_bench_report(
+            main_run.benchmarks,
+            go_version=tc.version,
+            previous=previous,
+            compare_runs={k: r.benchmarks for k, r in runs.items()} if len(runs) > 1 else None,
+        )
+        if len(runs) == 1:
+            self.bench_history.record(main_run.benchmarks)
+        io.display(bundle)
+        failed = [r for r in runs.values() if r.failed]
+        if failed:
+            return CellOutcome.error("BenchmarkFailure", "benchmark run failed", [bundle["text/plain"]])
+        return CellOutcome()
+
+
+def interrupted_outcome() -> CellOutcome:
+    return CellOutcome.error("KeyboardInterrupt", "interrupted", ["KeyboardInterrupt: the program was stopped"])
+
+
+def render_listing(listing: list[tuple[str, str, int]]) -> dict[str, Any]:
+    if not listing:
+        return {"text/plain": "the scratch module holds no declarations"}
+    width = max(len(n) for _, n, _ in listing)
+    text = "\n".join(f"{kind:<7} {name:<{width}}  cell[{cell}]" for kind, name, cell in listing)
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td><code>{html.escape(n)}</code></td><td>cell[{c}]</td></tr>"
+        for k, n, c in listing
+    )
+    html = f"<table class='gokernel-ls'><tr><th>kind</th><th>name</th><th>defined in</th></tr>{rows}</table>"
+    return {"text/plain": text, "text/html": html}

@@ -1,0 +1,275 @@
+"""The Jupyter side of gokernel: speaks the messaging protocol, delegates everything else.
+
+Execution lives in executor.GoSession, parsing in cells/magics, rendering in render.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+from typing import Any
+
+from ipykernel.kernelbase import Kernel
+
+from . import __version__, cells, kernelstate
+from .executor import CellIO, CellOutcome, GoSession, interrupted_outcome
+from .magics import CELL_MAGICS, LINE_MAGICS
+from .scratch import ScratchModule
+from .toolchains import NoToolchainError, UnknownToolchainError
+
+GO_KEYWORDS = (
+    "break case chan const continue default defer else fallthrough for func go goto if import interface map "
+    "package range return select struct switch type var"
+).split()
+GO_BUILTINS = (
+    "append cap clear close complex copy delete imag len make max min new panic print println real recover "
+    "any bool byte comparable complex64 complex128 error float32 float64 int int8 int16 int32 int64 rune string "
+    "uint uint8 uint16 uint32 uint64 uintptr true false iota nil"
+).split()
+_IDENT_AT_END = re.compile(r"([A-Za-z_][A-Za-z0-9_]*\.)?([A-Za-z_][A-Za-z0-9_]*)?$")
+_IDENT_AROUND = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+
+
+class KernelIO(CellIO):
+    """CellIO that publishes on IOPub for one execute_request."""
+
+    def __init__(self, kernel: GoKernel, silent: bool, allow_stdin: bool) -> None:
+        self.kernel = kernel
+        self.silent = silent
+        self.allow_stdin = allow_stdin
+
+    def _send(self, msg_type: str, content: dict[str, Any]) -> None:
+        if not self.silent:
+            self.kernel.send_response(self.kernel.iopub_socket, msg_type, content)
+
+    def stdout(self, text: str) -> None:
+        self._send("stream", {"name": "stdout", "text": text})
+
+    def stderr(self, text: str) -> None:
+        self._send("stream", {"name": "stderr", "text": text})
+
+    def display(self, bundle: dict[str, Any], *, display_id: str | None = None, update: bool = False) -> None:
+        content: dict[str, Any] = {"data": bundle, "metadata": {}, "transient": {}}
+        if display_id:
+            content["transient"]["display_id"] = display_id
+        self._send("update_display_data" if update else "display_data", content)
+
+    def result(self, bundle: dict[str, Any]) -> None:
+        self._send(
+            "execute_result", {"execution_count": self.kernel.execution_count, "data": bundle, "metadata": {}}
+        )
+
+    def input(self, prompt: str) -> str | None:
+        if not self.allow_stdin:
+            return None
+        try:
+            return self.kernel.raw_input(prompt)
+        except (EOFError, KeyboardInterrupt):
+            return None
+
+
+class GoKernel(Kernel):
+    implementation = "gokernel"
+    implementation_version = __version__
+    language = "go"
+    banner = f"gokernel {__version__}: Go cells compiled with your environment's Go toolchain. %help lists magics."
+    help_links = [
+        {"text": "Go documentation", "url": "https://go.dev/doc/"},
+        {"text": "Go standard library", "url": "https://pkg.go.dev/std"},
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        notebook = os.environ.get("JPY_SESSION_NAME")
+        self.go = GoSession(ScratchModule.for_notebook(notebook))
+        self.notebook = notebook
+        self.kernel_id = kernelstate.kernel_id_from_connection_file(self._connection_file())
+        self.go.prewarm()
+        self._write_state()
+
+    def _connection_file(self) -> str:
+        try:
+            from ipykernel.kernelapp import IPKernelApp
+
+            if IPKernelApp.initialized():
+                return str(IPKernelApp.instance().connection_file)
+        except Exception:  # noqa: BLE001 - an embedded kernel has no app; any id will do
+            pass
+        return f"kernel-{os.getpid()}.json"
+
+    # ---- kernel_info -------------------------------------------------------------------------
+    @property
+    def language_info(self) -> dict[str, Any]:  # type: ignore[override]
+        try:
+            version = self.go.toolchain().version.removeprefix("go")
+        except (NoToolchainError, UnknownToolchainError):
+            version = ""
+        return {
+            "name": "go",
+            "version": version,
+            "mimetype": "text/x-go",
+            "file_extension": ".go",
+            "codemirror_mode": "go",
+            "pygments_lexer": "go",
+        }
+
+    @property
+    def kernel_info(self) -> dict[str, Any]:  # type: ignore[override]
+        info = dict(super().kernel_info)
+        # ipykernel advertises its Python debugger whenever debugpy imports; this kernel has none.
+        info["supported_features"] = [f for f in info.get("supported_features", []) if f != "debugger"]
+        return info
+
+    def _write_state(self) -> None:
+        tc = self.go.last_toolchain
+        if tc is None:
+            try:
+                tc = self.go.toolchain()
+            except (NoToolchainError, UnknownToolchainError):
+                tc = None
+        try:
+            kernelstate.write(
+                self.kernel_id,
+                {
+                    "notebook": self.notebook,
+                    "toolchain_id": tc.id if tc else None,
+                    "go_version": tc.version if tc else None,
+                    "scratch": str(self.go.scratch.root),
+                },
+            )
+        except OSError as e:
+            self.log.warning("gokernel: cannot write kernel state: %s", e)
+
+    # ---- execute -----------------------------------------------------------------------------
+    async def do_execute(  # type: ignore[override]
+        self,
+        code: str,
+        silent: bool,
+        store_history: bool = True,
+        user_expressions: dict[str, Any] | None = None,
+        allow_stdin: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        self._allow_stdin = allow_stdin  # ipykernel's raw_input checks this
+        io = KernelIO(self, silent, allow_stdin)
+        try:
+            outcome = self.go.execute(code, self.execution_count, io)
+        except KeyboardInterrupt:
+            outcome = interrupted_outcome()
+        except Exception as e:  # noqa: BLE001 - a kernel bug must not kill the kernel
+            self.log.exception("gokernel internal error")
+            outcome = CellOutcome.error("InternalError", f"{type(e).__name__}: {e}")
+        self._write_state()
+        if outcome.ok:
+            return {"status": "ok", "execution_count": self.execution_count, "payload": [], "user_expressions": {}}
+        content = {"ename": outcome.ename, "evalue": outcome.evalue, "traceback": outcome.traceback}
+        if not silent:
+            self.send_response(self.iopub_socket, "error", content)
+        return {"status": "error", "execution_count": self.execution_count, **content}
+
+    # ---- is_complete / complete / inspect ----------------------------------------------------
+    async def do_is_complete(self, code: str) -> dict[str, Any]:  # type: ignore[override]
+        go_lines = [line for line in code.split("\n") if not line.startswith(("%", "!"))]
+        status = cells.is_complete("\n".join(go_lines))
+        reply: dict[str, Any] = {"status": status}
+        if status == "incomplete":
+            last = code.rstrip("\n").split("\n")[-1] if code.strip() else ""
+            indent = re.match(r"\s*", last)
+            reply["indent"] = (indent.group(0) if indent else "") + ("\t" if last.rstrip().endswith(("{", "(")) else "")
+        return reply
+
+    async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:  # type: ignore[override]
+        m = _IDENT_AT_END.search(code[:cursor_pos])
+        prefix = m.group(2) or "" if m else ""
+        qualifier = (m.group(1) or "") if m else ""
+        start = cursor_pos - len(prefix)
+        if qualifier:
+            names = package_members(self, qualifier.rstrip("."))
+        else:
+            line_start = code.rfind("\n", 0, cursor_pos) + 1
+            if code[line_start:cursor_pos].startswith("%%"):
+                names = [f"%%{n}" for n in CELL_MAGICS]
+            elif code[line_start:cursor_pos].startswith("%"):
+                names = [f"%{n}" for n in LINE_MAGICS]
+            else:
+                names = sorted(
+                    set(GO_KEYWORDS)
+                    | set(GO_BUILTINS)
+                    | {name.split(".")[-1] for _, name, _ in self.go.store.listing()}
+                    | set(self._std_names())
+                )
+            if code[line_start:cursor_pos].startswith("%"):
+                prefix = code[line_start:cursor_pos]
+                start = line_start
+        matches = [n for n in names if n.startswith(prefix)]
+        return {"status": "ok", "matches": matches, "cursor_start": start, "cursor_end": cursor_pos, "metadata": {}}
+
+    def _std_names(self) -> list[str]:
+        tc = self.go.last_toolchain
+        return list(self.go._std.get(tc.id, {})) if tc else []
+
+    async def do_inspect(self, code: str, cursor_pos: int, detail_level: int = 0, omit_sections: Any = ()) -> dict[str, Any]:  # type: ignore[override]
+        word = word_at(code, cursor_pos)
+        doc = go_doc(self, word) if word else ""
+        if not doc:
+            return {"status": "ok", "found": False, "data": {}, "metadata": {}}
+        return {
+            "status": "ok",
+            "found": True,
+            "data": {"text/plain": doc, "text/html": f"<pre>{html.escape(doc)}</pre>"},
+            "metadata": {},
+        }
+
+    async def do_shutdown(self, restart: bool) -> dict[str, Any]:  # type: ignore[override]
+        kernelstate.remove(self.kernel_id)
+        return {"status": "ok", "restart": restart}
+
+
+def word_at(code: str, pos: int) -> str:
+    for m in _IDENT_AROUND.finditer(code):
+        if m.start() <= pos <= m.end():
+            return m.group(0).strip(".")
+    return ""
+
+
+def go_doc(kernel: GoKernel, word: str) -> str:
+    """`go doc` for a std symbol (`fmt.Println`) or a package; empty when unknown."""
+    try:
+        tc = kernel.go.toolchain()
+        env = kernel.go.environ()
+    except (NoToolchainError, UnknownToolchainError):
+        return ""
+    pkg, _, sym = word.partition(".")
+    std = kernel.go.std_packages(tc, env)
+    target = std.get(pkg, pkg) + (f".{sym}" if sym else "")
+    try:
+        out = subprocess.run(
+            [tc.go, "doc", target], env=env, cwd=kernel.go.scratch.root, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout if out.returncode == 0 else ""
+
+
+_MEMBERS: dict[str, list[str]] = {}
+_EXPORTED = re.compile(r"^(?:func|type|var|const)\s+(?:\([^)]*\)\s*)?([A-Z][A-Za-z0-9_]*)", re.MULTILINE)
+
+
+def package_members(kernel: GoKernel, pkg: str) -> list[str]:
+    """Exported names of a std package (from `go doc -short`), cached per package."""
+    if pkg not in _MEMBERS:
+        try:
+            tc = kernel.go.toolchain()
+            env = kernel.go.environ()
+            path = kernel.go.std_packages(tc, env).get(pkg)
+            if path is None:
+                return []
+            out = subprocess.run(
+                [tc.go, "doc", "-short", path], env=env, capture_output=True, text=True, timeout=10
+            ).stdout
+        except (NoToolchainError, UnknownToolchainError, OSError, subprocess.SubprocessError):
+            return []
+        _MEMBERS[pkg] = sorted(set(_EXPORTED.findall(out)))
+    return _MEMBERS[pkg]

@@ -1,0 +1,273 @@
+"""Run go builds and the cell programs: own process group, streaming output, interrupt, stdin.
+
+One loop serves every child (go build, the cell binary, go test -json): it multiplexes stdout,
+stderr and the side channel (fd 3) with `selectors`, hands output to callbacks as soon as it
+arrives, and on KeyboardInterrupt (the kernel's SIGINT) stops the whole process group: SIGINT
+first, SIGKILL after a grace period, so `for {}` loops and grandchildren die too.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import platform
+import selectors
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GRACE_SECONDS = 0.5
+TICK_SECONDS = 0.05
+READ_SIZE = 1 << 16
+
+# syscall number of read(2): a thread blocked in read(0, ...) means the program waits for stdin.
+_READ_SYSCALL = {"x86_64": "0", "amd64": "0", "aarch64": "63", "arm64": "63"}.get(platform.machine().lower())
+
+
+@dataclass
+class ProcessResult:
+    returncode: int | None
+    interrupted: bool = False
+    side_channel: bytes = b""
+    stdout_bytes: int = 0
+    truncated: bool = False
+    elapsed: float = 0.0
+    captured_stderr: str = ""
+    captured_stdout: str = ""
+
+
+TextCallback = Callable[[str], None]
+
+
+def _child_setup() -> None:
+    # The kernel ignores SIGINT between messages; a child would inherit that and be unkillable by ^C.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+
+
+def waiting_for_stdin(pid: int) -> bool:
+    """True when some thread of `pid` is blocked reading fd 0 (Linux /proc)."""
+    if _READ_SYSCALL is None:
+        return False
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                fields = f.read().split()
+        except OSError:
+            continue
+        if len(fields) >= 2 and fields[0] == _READ_SYSCALL and int(fields[1], 16) == 0:
+            return True
+    return False
+
+
+def _kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_process_group(proc: subprocess.Popen[bytes], grace: float = GRACE_SECONDS) -> None:
+    """SIGINT the group, then SIGKILL whatever is left after `grace` seconds."""
+    _kill_group(proc, signal.SIGINT)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    # Grandchildren may outlive the leader; KILL the group regardless.
+    _kill_group(proc, signal.SIGKILL)
+    try:
+        proc.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+class _Decoder:
+    def __init__(self) -> None:
+        self._dec = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def __call__(self, data: bytes, final: bool = False) -> str:
+        return self._dec.decode(data, final)
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: str | Path,
+    env: Mapping[str, str],
+    on_stdout: TextCallback | None = None,
+    on_stderr: TextCallback | None = None,
+    read_stdin: Callable[[], str | None] | None = None,
+    side_channel: bool = False,
+    output_limit: int | None = None,
+    on_truncate: Callable[[int], None] | None = None,
+) -> ProcessResult:
+    """Run `argv` to completion in its own process group.
+
+    Output goes to the callbacks as it arrives (or is captured into the result when a callback is
+    None). `read_stdin` is asked for a line whenever the program blocks reading stdin; returning
+    None closes stdin (EOF). Without it stdin is /dev/null, so a program reading it sees EOF at once.
+    """
+    side_r = side_w = -1
+    if side_channel:
+        side_r, side_w = os.pipe()
+    start = time.monotonic()
+
+    def preexec() -> None:
+        _child_setup()
+        if side_w >= 0:
+            # The program expects the channel on fd 3. dup2 clears close-on-exec; dup2(3, 3) would not.
+            if side_w == 3:
+                os.set_inheritable(3, True)
+            else:
+                os.dup2(side_w, 3)
+
+    # close_fds=False: Python and zmq create their fds close-on-exec, so only fd 3 is inherited extra.
+    proc = subprocess.Popen(
+        list(argv),
+        cwd=str(cwd),
+        env=dict(env),
+        stdin=subprocess.PIPE if read_stdin else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=preexec,
+        close_fds=False,
+    )
+    if side_channel:
+        os.close(side_w)
+    result = ProcessResult(returncode=None)
+    decoders = {"out": _Decoder(), "err": _Decoder()}
+    captured: dict[str, list[str]] = {"out": [], "err": []}
+    side_chunks: list[bytes] = []
+    sel = selectors.DefaultSelector()
+    assert proc.stdout and proc.stderr
+    sel.register(proc.stdout, selectors.EVENT_READ, "out")
+    sel.register(proc.stderr, selectors.EVENT_READ, "err")
+    side_file = None
+    if side_channel:
+        side_file = os.fdopen(side_r, "rb", buffering=0)
+        sel.register(side_file, selectors.EVENT_READ, "side")
+    open_streams = len(sel.get_map())
+    exited_at: float | None = None
+    limit_hit = False
+
+    def deliver(key: str, text: str) -> None:
+        nonlocal limit_hit
+        if not text:
+            return
+        cb = on_stdout if key == "out" else on_stderr
+        if cb is None:
+            captured[key].append(text)
+            return
+        if key == "out" and output_limit is not None:
+            if limit_hit:
+                return
+            if result.stdout_bytes > output_limit:
+                limit_hit = True
+                result.truncated = True
+                if on_truncate:
+                    on_truncate(output_limit)
+                return
+        cb(text)
+
+    try:
+        while open_streams:
+            for key, _ in sel.select(TICK_SECONDS):
+                fobj = key.fileobj
+                data = os.read(fobj.fileno(), READ_SIZE)  # type: ignore[union-attr]
+                if not data:
+                    sel.unregister(fobj)
+                    open_streams -= 1
+                    if key.data in decoders:
+                        deliver(key.data, decoders[key.data](b"", final=True))
+                    continue
+                if key.data == "side":
+                    side_chunks.append(data)
+                    continue
+                if key.data == "out":
+                    result.stdout_bytes += len(data)
+                deliver(key.data, decoders[key.data](data))
+            if read_stdin and proc.stdin and proc.poll() is None and waiting_for_stdin(proc.pid):
+                line = read_stdin()
+                try:
+                    if line is None:
+                        proc.stdin.close()
+                    else:
+                        proc.stdin.write((line + "\n").encode())
+                        proc.stdin.flush()
+                except (BrokenPipeError, ValueError):
+                    pass
+            if exited_at is None and proc.poll() is not None:
+                exited_at = time.monotonic()
+            # A background grandchild can hold the pipes open after the program ended: don't wait for it.
+            if exited_at is not None and time.monotonic() - exited_at > 0.3:
+                _kill_group(proc, signal.SIGKILL)
+                if time.monotonic() - exited_at > 1.0:
+                    break
+    except KeyboardInterrupt:
+        result.interrupted = True
+        stop_process_group(proc)
+    finally:
+        for key in list(sel.get_map().values()):
+            if key.data == "side":
+                try:
+                    rest = os.read(key.fileobj.fileno(), READ_SIZE)  # type: ignore[union-attr]
+                    side_chunks.append(rest)
+                except OSError:
+                    pass
+        sel.close()
+        for f in (proc.stdout, proc.stderr, proc.stdin, side_file):
+            if f is not None:
+                try:
+                    f.close()
+                except OSError:
+                    pass
+    try:
+        result.returncode = proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        stop_process_group(proc, grace=0)
+        result.returncode = proc.poll()
+    result.side_channel = b"".join(side_chunks)
+    result.elapsed = time.monotonic() - start
+    result.captured_stdout = "".join(captured["out"])
+    result.captured_stderr = "".join(captured["err"])
+    return result
+
+
+@dataclass
+class SideRecords:
+    result: str | None = None
+    goroutines: int = 0
+    other: dict[str, str] = field(default_factory=dict)
+
+
+def parse_side_channel(data: bytes) -> SideRecords:
+    """Parse `<tag> <length>\\n<payload>` records written by the generated program on fd 3."""
+    out = SideRecords()
+    pos = 0
+    while pos < len(data):
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            break
+        header = data[pos:nl].decode(errors="replace").split()
+        if len(header) != 2 or not header[1].isdigit():
+            break
+        tag, size = header[0], int(header[1])
+        payload = data[nl + 1 : nl + 1 + size].decode(errors="replace")
+        pos = nl + 1 + size
+        if tag == "result":
+            out.result = payload
+        elif tag == "goroutines":
+            out.goroutines = int(payload) if payload.strip().isdigit() else 0
+        else:
+            out.other[tag] = payload
+    return out

@@ -1,0 +1,98 @@
+"""The per-notebook scratch Go module: a directory with go.mod/go.sum and the generated sources.
+
+It outlives the kernel (keyed by the notebook path), so module requirements downloaded once are
+reused after a restart. Every file is written atomically: a kernel killed mid-cell leaves either
+the old or the new file, never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from filelock import FileLock
+from platformdirs import user_cache_dir
+
+from .atomic import atomic_write_text, write_if_changed
+
+MODULE_PATH = "scratch"
+_GO_DIRECTIVE = re.compile(r"^go\s+\S+\s*$", re.MULTILINE)
+_TOOLCHAIN_DIRECTIVE = re.compile(r"^toolchain\s+\S+\s*\n", re.MULTILINE)
+_GENERATED = ("main.go", "main_test.go")
+
+
+def scratch_root() -> Path:
+    base = os.environ.get("GOKERNEL_SCRATCH_DIR")
+    return Path(base) if base else Path(user_cache_dir("gokernel")) / "scratch"
+
+
+def _slug(notebook: str) -> str:
+    stem = Path(notebook).stem or "notebook"
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem)[:40].strip("-.") or "notebook"
+    return f"{safe}-{hashlib.sha256(notebook.encode()).hexdigest()[:10]}"
+
+
+def go_directive_version(go_version: str) -> str:
+    """`go1.27.3` -> `1.27`; release candidates and odd strings fall back to their major.minor."""
+    m = re.match(r"go(\d+)\.(\d+)", go_version)
+    return f"{m[1]}.{m[2]}" if m else "1.21"
+
+
+class ScratchModule:
+    """A Go module directory that holds one notebook's generated program."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.build_dir = root / ".gokernel"
+        self.build_dir.mkdir(exist_ok=True)
+        # Two kernels on the same notebook must not interleave writes and builds.
+        self.lock = FileLock(str(self.build_dir / "lock"))
+
+    @classmethod
+    def for_notebook(cls, notebook: str | None) -> ScratchModule:
+        key = notebook or f"anonymous-{os.getpid()}"
+        return cls(scratch_root() / _slug(key))
+
+    @property
+    def gomod(self) -> Path:
+        return self.root / "go.mod"
+
+    def ensure_gomod(self, go_version: str) -> None:
+        """Create go.mod, or make its `go` line follow the active toolchain (so switching down works)."""
+        directive = f"go {go_directive_version(go_version)}"
+        try:
+            text = self.gomod.read_text()
+        except FileNotFoundError:
+            atomic_write_text(self.gomod, f"module {MODULE_PATH}\n\n{directive}\n")
+            return
+        new = _GO_DIRECTIVE.sub(directive, text, count=1) if _GO_DIRECTIVE.search(text) else text + f"\n{directive}\n"
+        # A toolchain line (added by `go get` under a newer Go) would make an older local Go refuse the module.
+        new = _TOOLCHAIN_DIRECTIVE.sub("", new)
+        write_if_changed(self.gomod, new)
+
+    def write(self, files: Mapping[str, str]) -> None:
+        """Write the generated sources; remove generated files that this composition does not have."""
+        for name, text in files.items():
+            write_if_changed(self.root / name, text)
+        for name in _GENERATED:
+            if name not in files:
+                (self.root / name).unlink(missing_ok=True)
+
+    def digest(self, *extra: str) -> str:
+        """Content hash of everything a build depends on in this module (plus `extra` keys)."""
+        h = hashlib.sha256()
+        for name in ("go.mod", "go.sum", *_GENERATED):
+            p = self.root / name
+            h.update(name.encode())
+            h.update(p.read_bytes() if p.exists() else b"\0missing")
+        for e in extra:
+            h.update(e.encode())
+        return h.hexdigest()
+
+    def clear_sources(self) -> None:
+        for name in _GENERATED:
+            (self.root / name).unlink(missing_ok=True)
