@@ -14,6 +14,7 @@ from typing import Any
 from ipykernel.kernelbase import Kernel
 
 from . import __version__, cells, kernelstate
+from .history import History
 from .executor import CellIO, CellOutcome, GoSession, interrupted_outcome
 from .magics import CELL_MAGICS, LINE_MAGICS
 from .scratch import ScratchModule
@@ -39,6 +40,7 @@ class KernelIO(CellIO):
         self.kernel = kernel
         self.silent = silent
         self.allow_stdin = allow_stdin
+        self.last_result: str | None = None
 
     def _send(self, msg_type: str, content: dict[str, Any]) -> None:
         if not self.silent:
@@ -57,6 +59,7 @@ class KernelIO(CellIO):
         self._send("update_display_data" if update else "display_data", content)
 
     def result(self, bundle: dict[str, Any]) -> None:
+        self.last_result = bundle.get("text/plain")
         self._send(
             "execute_result", {"execution_count": self.kernel.execution_count, "data": bundle, "metadata": {}}
         )
@@ -86,6 +89,7 @@ class GoKernel(Kernel):
         self.go = GoSession(ScratchModule.for_notebook(notebook))
         self.notebook = notebook
         self.kernel_id = kernelstate.kernel_id_from_connection_file(self._connection_file())
+        self.history = History()
         self.go.prewarm()
         self._write_state()
 
@@ -162,6 +166,8 @@ class GoKernel(Kernel):
             self.log.exception("gokernel internal error")
             outcome = CellOutcome.error("InternalError", f"{type(e).__name__}: {e}")
         self._write_state()
+        if store_history and not silent:
+            self.history.record(self.execution_count, code, io.last_result)
         if outcome.ok:
             return {"status": "ok", "execution_count": self.execution_count, "payload": [], "user_expressions": {}}
         content = {"ename": outcome.ename, "evalue": outcome.evalue, "traceback": outcome.traceback}
@@ -221,6 +227,28 @@ class GoKernel(Kernel):
             "data": {"text/plain": doc, "text/html": f"<pre>{html.escape(doc)}</pre>"},
             "metadata": {},
         }
+
+    async def do_history(  # type: ignore[override]
+        self,
+        hist_access_type: str,
+        output: bool,
+        raw: bool,
+        session: int | None = None,
+        start: int | None = None,
+        stop: int | None = None,
+        n: int | None = None,
+        pattern: str | None = None,
+        unique: bool = False,
+    ) -> dict[str, Any]:
+        if hist_access_type == "tail":
+            items = self.history.tail(n or 10, output=output)
+        elif hist_access_type == "range":
+            items = self.history.range(start or 0, stop, output=output)
+        elif hist_access_type == "search":
+            items = self.history.search(pattern or "*", n=n, unique=unique, output=output)
+        else:
+            items = []
+        return {"status": "ok", "history": items}
 
     async def do_shutdown(self, restart: bool) -> dict[str, Any]:  # type: ignore[override]
         kernelstate.remove(self.kernel_id)

@@ -159,6 +159,7 @@ def run(
     open_streams = len(sel.get_map())
     exited_at: float | None = None
     limit_hit = False
+    delivered = [0]  # characters of stdout handed on, for output_limit
 
     def deliver(key: str, text: str) -> None:
         nonlocal limit_hit
@@ -171,12 +172,16 @@ def run(
         if key == "out" and output_limit is not None:
             if limit_hit:
                 return
-            if result.stdout_bytes > output_limit:
+            room = output_limit - delivered[0]
+            if len(text) > room:
                 limit_hit = True
                 result.truncated = True
+                if room > 0:
+                    cb(text[:room])
                 if on_truncate:
                     on_truncate(output_limit)
                 return
+            delivered[0] += len(text)
         cb(text)
 
     try:

@@ -1,0 +1,213 @@
+"""Kernel-level tests: the real kernel over ZeroMQ, compiling with a real Go toolchain."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .kernel_client import Execution, GoKernelDriver
+
+
+@pytest.fixture(scope="module")
+def kernel() -> Iterator[GoKernelDriver]:
+    k = GoKernelDriver(env={"JPY_SESSION_NAME": "/notebooks/test_kernel.ipynb"})
+    yield k
+    k.shutdown()
+
+
+def ok(k: GoKernelDriver, code: str, **kw: Any) -> Execution:
+    ex = k.execute(code, **kw)
+    assert ex.status == "ok", (ex.error, ex.stream("stderr"), code)
+    return ex
+
+
+def test_issue_example_persists_decls_and_adds_imports(kernel: GoKernelDriver) -> None:
+    ok(
+        kernel,
+        'import "strings"\n'
+        "type Point struct{X, Y int}\n"
+        "func (p Point) Norm1() int { return abs(p.X)+abs(p.Y) }\n"
+        "func abs(x int) int {\n\tif x < 0 {\n\t\treturn -x\n\t}\n\treturn x\n}\n",
+    )
+    ex = ok(kernel, 'p := Point{3, -4}\nfmt.Println(p.Norm1(), strings.Repeat("go", 2))')
+    assert ex.stream() == "7 gogo\n"
+
+
+def test_trailing_expression_is_the_result(kernel: GoKernelDriver) -> None:
+    ex = ok(kernel, "type Pair struct{A, B int}\nfunc (p Pair) Sum() int { return p.A + p.B }\nq := Pair{2, 5}\nq")
+    assert ex.result == "{A:2 B:5}"
+    ex = ok(kernel, "q := Pair{2, 5}\nq.Sum() * 2")
+    assert ex.result == "14"
+    ex = ok(kernel, 'fmt.Println("just runs")')
+    assert ex.result is None and ex.stream() == "just runs\n"
+    ex = ok(kernel, 'func hello() { fmt.Println("void") }\nhello()')
+    assert ex.result is None and ex.stream() == "void\n"
+
+
+def test_redefinition_replaces_and_unused_top_level_var_is_fine(kernel: GoKernelDriver) -> None:
+    ok(kernel, "func answer() int { return 1 }")
+    ok(kernel, "func answer() int { return 42 }")
+    ex = ok(kernel, "x := 5\nanswer()")
+    assert ex.result == "42"
+
+
+def test_ls_rm_reset(kernel: GoKernelDriver) -> None:
+    ok(kernel, "const Greeting = \"hi\"\nfunc shout() string { return Greeting + \"!\" }")
+    ex = ok(kernel, "%ls")
+    listing = ex.of_type("display_data")[0]["content"]["data"]["text/plain"]
+    assert "Greeting" in listing and "shout" in listing
+    ok(kernel, "%rm shout")
+    ex = kernel.execute("shout()")
+    assert ex.status == "error" and "undefined: shout" in ex.reply["content"]["evalue"]
+
+
+def test_full_main_program_cell(kernel: GoKernelDriver) -> None:
+    ex = ok(kernel, 'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println("whole file")\n}\n')
+    assert ex.stream() == "whole file\n"
+
+
+def test_compile_error_points_to_cell_line(kernel: GoKernelDriver) -> None:
+    ex = kernel.execute("a := 1\nb := a + undefinedThing\nfmt.Println(b)")
+    assert ex.status == "error"
+    content = ex.reply["content"]
+    assert content["ename"] == "CompileError"
+    n = ex.reply["content"]["execution_count"]
+    assert f"cell[{n}] line 2:10" in content["evalue"], content
+    assert "undefined: undefinedThing" in content["evalue"]
+    assert "main.go" not in "\n".join(content["traceback"])
+    html = [m for m in ex.of_type("display_data") if "text/html" in m["content"]["data"]]
+    assert html and "undefinedThing" in html[0]["content"]["data"]["text/html"]
+
+
+def test_panic_traceback_maps_frames_to_cells(kernel: GoKernelDriver) -> None:
+    first = ok(kernel, "func explode(n int) int {\n\tif n > 2 {\n\t\tpanic(\"boom\")\n\t}\n\treturn n\n}")
+    n1 = first.reply["content"]["execution_count"]
+    ex = kernel.execute('fmt.Println("before")\nexplode(3)')
+    assert ex.status == "error"
+    content = ex.reply["content"]
+    assert content["ename"] == "panic" and content["evalue"] == "boom"
+    tb = "\n".join(content["traceback"])
+    assert f"cell[{n1}] line 3" in tb
+    assert f"cell[{content['execution_count']}] line 2" in tb
+    assert ex.stream() == "before\n"
+    # The kernel is fine afterwards.
+    assert ok(kernel, "1 + 1").result == "2"
+
+
+def test_exit_status_is_an_error(kernel: GoKernelDriver) -> None:
+    ex = kernel.execute("os.Exit(3)")
+    assert ex.status == "error" and ex.reply["content"]["evalue"] == "exit status 3"
+
+
+def test_output_streams_while_running(kernel: GoKernelDriver) -> None:
+    code = (
+        "for i := 0; i < 5; i++ {\n\tfmt.Println(\"tick\", i)\n\tfmt.Fprintln(os.Stderr, \"err\", i)\n"
+        "\ttime.Sleep(200 * time.Millisecond)\n}"
+    )
+    ex = ok(kernel, code)
+    out = [m for m in ex.of_type("stream") if m["content"]["name"] == "stdout"]
+    assert "".join(m["content"]["text"] for m in out) == "".join(f"tick {i}\n" for i in range(5))
+    assert ex.stream("stderr") == "".join(f"err {i}\n" for i in range(5))
+    # The first line arrived long before the program ended (~1 s of sleeping).
+    assert len(out) >= 3
+    assert ex.finished - out[0]["_t"] > 0.6
+
+
+def test_interrupt_stops_a_tight_loop_within_a_second(kernel: GoKernelDriver) -> None:
+    started = threading.Event()
+
+    def watch(msg: dict[str, object]) -> None:
+        if msg["msg_type"] == "stream":
+            started.set()
+
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        result["ex"] = kernel.execute('fmt.Println("spinning")\nn := 0\nfor {\n\tn++\n}', on_message=watch)
+
+    t = threading.Thread(target=run)
+    t.start()
+    assert started.wait(60), "program never started"
+    t0 = time.monotonic()
+    kernel.km.interrupt_kernel()
+    t.join(30)
+    elapsed = time.monotonic() - t0
+    ex = result["ex"]
+    assert isinstance(ex, Execution)
+    assert ex.status == "error" and ex.reply["content"]["ename"] == "KeyboardInterrupt"
+    assert elapsed < 1.0, elapsed
+    assert ok(kernel, '"alive"').result == '"alive"'
+
+
+def test_stdin_round_trip_and_eof_without_stdin(kernel: GoKernelDriver) -> None:
+    code = 'var name string\nfmt.Print("name? ")\nfmt.Scanln(&name)\nfmt.Println("hello", name)'
+    ex = ok(kernel, code, allow_stdin=True, stdin_reply="gopher")
+    assert "hello gopher" in ex.stream()
+    t0 = time.monotonic()
+    ex = ok(kernel, code, allow_stdin=False)
+    assert "hello \n" in ex.stream()
+    assert time.monotonic() - t0 < 20
+
+
+def test_goroutines_left_running_get_a_warning(kernel: GoKernelDriver) -> None:
+    ex = ok(kernel, "go func() { select {} }()\ngo func() { select {} }()\nfmt.Println(\"done\")")
+    assert "2 goroutine(s) were still running" in ex.stream("stderr")
+
+
+def test_generics_goroutines_channels_defer_recover(kernel: GoKernelDriver) -> None:
+    ok(
+        kernel,
+        "func Map[T, U any](xs []T, f func(T) U) []U {\n\tout := make([]U, 0, len(xs))\n"
+        "\tfor _, x := range xs {\n\t\tout = append(out, f(x))\n\t}\n\treturn out\n}\n"
+        "func safeDiv(a, b int) (q int, err error) {\n\tdefer func() {\n\t\tif r := recover(); r != nil {\n"
+        '\t\t\terr = fmt.Errorf("recovered: %v", r)\n\t\t}\n\t}()\n\treturn a / b, nil\n}',
+    )
+    ex = ok(
+        kernel,
+        "ch := make(chan int)\ngo func() { for i := 1; i <= 3; i++ { ch <- i }; close(ch) }()\nsum := 0\n"
+        "for v := range ch { sum += v }\n_, err := safeDiv(1, 0)\n"
+        'fmt.Println(sum, Map([]int{1, 2}, func(i int) string { return strconv.Itoa(i * 10) }), err)',
+    )
+    assert ex.stream() == "6 [10 20] recovered: runtime error: integer division by zero\n"
+
+
+def test_is_complete_and_complete(kernel: GoKernelDriver) -> None:
+    kc = kernel.kc
+    assert kc.is_complete("func f() {", reply=True)["content"]["status"] == "incomplete"
+    assert kc.is_complete("x := `raw", reply=True)["content"]["status"] == "incomplete"
+    assert kc.is_complete('fmt.Println("hi")', reply=True)["content"]["status"] == "complete"
+    assert kc.is_complete("}", reply=True)["content"]["status"] == "invalid"
+    reply = kc.complete("fmt.Prin", 8, reply=True)["content"]
+    assert reply["status"] == "ok" and "Println" in reply["matches"]
+
+
+def test_kernel_info_language_info(kernel: GoKernelDriver) -> None:
+    info = kernel.kc.kernel_info(reply=True)["content"]
+    li = info["language_info"]
+    assert li["name"] == "go" and li["mimetype"] == "text/x-go" and li["file_extension"] == ".go"
+    assert re.fullmatch(r"\d+\.\d+(\.\d+)?", li["version"]), li
+    assert "debugger" not in info.get("supported_features", [])
+
+
+def test_restart_resets_decls_but_keeps_module_requirements() -> None:
+    k = GoKernelDriver(env={"JPY_SESSION_NAME": "/notebooks/uuid-demo.ipynb"})
+    try:
+        ex = ok(k, 'import "github.com/google/uuid"\nfunc newID() string { return uuid.NewString() }\nlen(newID())', timeout=300)
+        assert ex.result == "36"
+        scratch = Path(ok(k, "%scratch").stream().strip())
+        assert "github.com/google/uuid" in (scratch / "go.mod").read_text()
+        k.restart()
+        ex = k.execute("newID()")
+        assert ex.status == "error" and "undefined: newID" in ex.reply["content"]["evalue"]
+        assert "github.com/google/uuid" in (scratch / "go.mod").read_text()
+        ex = ok(k, 'import "github.com/google/uuid"\nuuid.Nil.String()', timeout=60)
+        assert ex.result == '"00000000-0000-0000-0000-000000000000"'
+        assert "downloading" not in ex.stream("stderr")
+    finally:
+        k.shutdown()

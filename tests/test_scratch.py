@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from gokernel.atomic import atomic_write_text
+from gokernel.scratch import ScratchModule, go_directive_version
+
+
+def test_gomod_follows_the_toolchain_and_drops_toolchain_line(tmp_path: Path) -> None:
+    m = ScratchModule(tmp_path / "nb")
+    m.ensure_gomod("go1.27.3")
+    assert (m.root / "go.mod").read_text() == "module scratch\n\ngo 1.27\n"
+    (m.root / "go.mod").write_text("module scratch\n\ngo 1.27.3\n\ntoolchain go1.27.3\n\nrequire example.com/x v1.0.0\n")
+    m.ensure_gomod("go1.22.10")
+    text = (m.root / "go.mod").read_text()
+    assert "go 1.22\n" in text and "toolchain" not in text and "require example.com/x v1.0.0" in text
+
+
+def test_write_removes_stale_generated_files_and_digest_tracks_content(tmp_path: Path) -> None:
+    m = ScratchModule(tmp_path / "nb")
+    m.ensure_gomod("go1.27.3")
+    m.write({"main.go": "package main\n", "main_test.go": "package main\n"})
+    d1 = m.digest()
+    m.write({"main.go": "package main\n"})
+    assert not (m.root / "main_test.go").exists()
+    assert m.digest() != d1
+    assert m.digest("a") != m.digest("b")
+
+
+def test_for_notebook_is_stable_per_path(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GOKERNEL_SCRATCH_DIR", str(tmp_path))
+    a = ScratchModule.for_notebook("/home/u/a.ipynb")
+    assert ScratchModule.for_notebook("/home/u/a.ipynb").root == a.root
+    assert ScratchModule.for_notebook("/home/u/b.ipynb").root != a.root
+    assert a.root.parent == tmp_path and a.root.name.startswith("a-")
+
+
+def test_atomic_write_never_leaves_temp_files(tmp_path: Path) -> None:
+    atomic_write_text(tmp_path / "f.json", "{}")
+    atomic_write_text(tmp_path / "f.json", '{"a": 1}')
+    assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
+    assert go_directive_version("go1.22.10") == "1.22" and go_directive_version("devel") == "1.21"
