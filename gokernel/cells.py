@@ -252,7 +252,8 @@ def _callee(expr_stmt: tree_sitter.Node) -> tuple[bool, str | None]:
 def split(source: str) -> ParsedCell:
     """Split a cell into imports, declarations and statements with 1-based cell line numbers."""
     source = source.replace("\r\n", "\n")
-    data = source.encode()
+    # tree-sitter-go wants every top-level statement terminated; a cell's last line often is not.
+    data = source.encode() + (b"" if source.endswith("\n") else b"\n")
     root = _parser().parse(data).root_node
     imports: list[Import] = []
     decls: list[Decl] = []
