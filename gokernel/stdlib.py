@@ -17,14 +17,14 @@ from platformdirs import user_cache_dir
 from .atomic import atomic_write_text
 
 # When several std packages share a name, the one people mean.
-_PREFERRED = {
-    "rand": "math/rand",
-    "template": "text/template",
-    "scanner": "text/scanner",
-    "pprof": "runtime/pprof",
-    "parser": "go/parser",
-    "constant": "go/constant",
-    "format": "go/format",
+_PREFERRED: dict[str, tuple[str, ...]] = {
+    "rand": ("math/rand", "math/rand/v2"),
+    "template": ("text/template",),
+    "scanner": ("text/scanner",),
+    "pprof": ("runtime/pprof",),
+    "parser": ("go/parser",),
+    "constant": ("go/constant",),
+    "format": ("go/format",),
 }
 
 # Used when `go list` fails (no toolchain yet, broken GOROOT): the packages cells use most.
@@ -52,8 +52,8 @@ def choose(packages: list[tuple[str, str]]) -> dict[str, str]:
         by_name.setdefault(name, []).append(path)
     chosen: dict[str, str] = {}
     for name, paths in by_name.items():
-        preferred = _PREFERRED.get(name)
-        chosen[name] = preferred if preferred in paths else min(paths, key=lambda p: (len(p), p))
+        preferred = [p for p in _PREFERRED.get(name, ()) if p in paths]
+        chosen[name] = preferred[0] if preferred else min(paths, key=lambda p: (len(p), p))
     return dict(sorted(chosen.items()))
 
 
