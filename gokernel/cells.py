@@ -64,6 +64,8 @@ class Decl:
     source: str
     line: int  # 1-based first line of `source` in the cell
     refs: frozenset[str]  # X of X.Sel not declared inside the decl: candidate package references
+    # Unqualified exported-looking names not declared inside: what a dot import could provide.
+    exported_idents: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Statement:
     source: str
     line: int
     refs: frozenset[str] = frozenset()
+    exported_idents: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,17 @@ def _selector_operands(node: tree_sitter.Node) -> set[str]:
 
 def _refs(node: tree_sitter.Node, also_local: set[str] | None = None) -> frozenset[str]:
     return frozenset(_selector_operands(node) - _bound_names(node) - (also_local or set()))
+
+
+def _exported_idents(node: tree_sitter.Node) -> frozenset[str]:
+    found = {
+        _text(n)
+        for n in _walk(node)
+        if n.type in ("identifier", "type_identifier")
+        and (n.parent is None or n.parent.type != "qualified_type")
+        and _text(n)[:1].isupper()
+    }
+    return frozenset(found - _bound_names(node))
 
 
 def _unquote(lit: str) -> str:
@@ -292,6 +306,7 @@ def split(source: str) -> ParsedCell:
                 source=_padded(data, first.start_byte, first.start_point.column, node.end_byte),
                 line=first.start_point.row + 1,
                 refs=_refs(node),
+                exported_idents=_exported_idents(node),
             )
         )
 
@@ -309,6 +324,7 @@ def split(source: str) -> ParsedCell:
             source=_padded(data, n.start_byte, n.start_point.column, n.end_byte),
             line=n.start_point.row + 1,
             refs=_refs(n, cell_level),
+            exported_idents=_exported_idents(n),
         )
         for n in stmt_nodes
     )

@@ -116,6 +116,7 @@ def _import_line(imp: Import) -> str:
 def _write_imports(
     out: _File,
     refs: frozenset[str],
+    exported: frozenset[str],
     top_names: frozenset[str],
     user_imports: Iterable[tuple[Import, int]],
     std: Mapping[str, str],
@@ -126,7 +127,9 @@ def _write_imports(
     resolved: set[str] = set()
     for imp, cell_no in user_imports:
         ident = imp.ident
-        if imp.name in ("_", ".") or ident in refs:
+        # A dot import can only provide exported names; without any candidate it would be "imported and not used".
+        dot_used = imp.name == "." and bool(exported - top_names)
+        if imp.name == "_" or dot_used or ident in refs:
             entries.append((_import_line(imp), cell_no, imp.line))
             resolved.add(ident)
     for name in sorted(refs - resolved - top_names):
@@ -153,16 +156,22 @@ def _write_decls(out: _File, decls: Iterable[tuple[Decl, int]]) -> None:
 
 def _rename_main(decl: Decl) -> Decl:
     source = re.sub(r"(?m)^(\s*func\s+)main\b", r"\1_gkMain", decl.source, count=1)
-    return Decl(decl.kind, ("_gkMain",), source, decl.line, decl.refs)
+    return Decl(decl.kind, ("_gkMain",), source, decl.line, decl.refs, decl.exported_idents)
 
 
-def _refs_of(decls: Iterable[tuple[Decl, int]], statements: Iterable[Statement] = ()) -> frozenset[str]:
+def _refs_of(
+    decls: Iterable[tuple[Decl, int]], statements: Iterable[Statement] = ()
+) -> tuple[frozenset[str], frozenset[str]]:
+    """(package references, exported-looking bare identifiers) of the code going into one file."""
     refs: set[str] = set()
+    exported: set[str] = set()
     for d, _ in decls:
         refs |= d.refs
+        exported |= d.exported_idents
     for s in statements:
         refs |= s.refs
-    return frozenset(refs)
+        exported |= s.exported_idents
+    return frozenset(refs), frozenset(exported)
 
 
 def compose(
@@ -192,29 +201,37 @@ def compose(
         statements = list(cell.statements)
         if user_main is not None:
             main_decls.append((_rename_main(user_main), cell_no))
-    refs = _refs_of(main_decls, statements)
+    refs, exported = _refs_of(main_decls, statements)
 
     out = _File("main.go", linemap)
     out.plain(_HEADER)
     out.plain("package main\n")
     _write_imports(
-        out, refs, top_names | frozenset(cell.defines), user_imports, std, _HELPER_IMPORTS if mode == "run" else ()
+        out,
+        refs,
+        exported,
+        top_names | frozenset(cell.defines),
+        user_imports,
+        std,
+        _HELPER_IMPORTS if mode == "run" else (),
     )
+    if mode == "run":
+        # Before user code: an unclosed brace in a cell then yields one error instead of one per helper.
+        out.plain(_HELPERS)
     _write_decls(out, main_decls)
     composed = Composed(files={}, linemap=linemap)
     if mode == "test":
         out.plain("func main() {}")
     else:
         _write_run_main(out, cell, cell_no, user_main is not None, show_result, known_void, composed)
-        out.plain("")
-        out.plain(_HELPERS)
     composed.files["main.go"] = out.text()
 
     if mode == "test":
         test_out = _File("main_test.go", linemap)
         test_out.plain(_HEADER)
         test_out.plain("package main\n")
-        _write_imports(test_out, _refs_of(tests), top_names, user_imports, std)
+        test_refs, test_exported = _refs_of(tests)
+        _write_imports(test_out, test_refs, test_exported, top_names, user_imports, std)
         _write_decls(test_out, tests)
         composed.files["main_test.go"] = test_out.text()
     return composed

@@ -78,6 +78,7 @@ def test_var_const_blocks_and_blank() -> None:
     assert kinds(cell) == [("var", ("a", "b", "c")), ("const", ("Red", "Green", "Blue")), ("var", ())]
     assert [d.line for d in cell.decls] == [1, 5, 10]
     assert cell.decls[2].refs == {"fmt"}
+    assert split("p := Point{X: Sqrt(2)}\nvar t testing.T").statements[0].exported_idents == {"Point", "X", "Sqrt"}
 
 
 def test_top_level_statements_of_all_sorts() -> None:

@@ -212,3 +212,15 @@ def test_std_packages_cache_and_fallback(
         "rand": "math/rand/v2",
         "x": "a/x",
     }
+
+
+def test_dot_imports_only_where_exported_names_are_used(go_binary: str, go_env: dict[str, str], tmp_path: Path) -> None:
+    std = {"fmt": "fmt", "math": "math", "testing": "testing"}
+    s = Session(std)
+    s.cell('import . "math"\nfunc root2() float64 { return Sqrt(2) }')
+    s.cell("func TestNothing(t *testing.T) {}")  # no exported bare names: no dot import in main_test.go
+    composed = s.cell("x := root2()\nx", mode="test")
+    assert '. "math"' in composed.files["main.go"] and '. "math"' not in composed.files["main_test.go"]
+    write(tmp_path, composed)
+    res = subprocess.run([go_binary, "vet", "."], cwd=tmp_path, env=go_env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
