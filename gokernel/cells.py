@@ -115,6 +115,7 @@ _BINDERS = {
     "short_var_declaration": "left",
     "range_clause": "left",
     "receive_statement": "left",
+    "type_switch_statement": "alias",
     "parameter_declaration": "name",
     "variadic_parameter_declaration": "name",
     "var_spec": "name",

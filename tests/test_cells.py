@@ -102,6 +102,22 @@ def test_top_level_statements_of_all_sorts() -> None:
     assert cell.trailing_expr is not None and cell.trailing_callee == "f"
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "switch list := x.(type) {\ncase int:\n\tlist.Foo()\n}",
+        "for _, list := range xs {\n\tlist.Foo()\n}",
+        "select {\ncase list, ok := <-ch:\n\t_ = ok\n\tlist.Foo()\n}",
+        "func(list T) { list.Foo() }(x)",
+        "if list := f(); list != nil {\n\tlist.Foo()\n}",
+        "func() {\n\tvar list T\n\tlist.Foo()\n}()",
+    ],
+)
+def test_locals_are_not_package_references(source: str) -> None:
+    # A local named like a std package must never trigger an auto-import ("imported and not used").
+    assert "list" not in split(source).refs
+
+
 def test_trailing_expressions() -> None:
     assert split("x * 2").trailing_expr is not None
     assert split("x * 2").trailing_callee is None and not split("x * 2").trailing_is_call
