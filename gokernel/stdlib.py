@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import json
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -57,10 +58,21 @@ def choose(packages: list[tuple[str, str]]) -> dict[str, str]:
     return dict(sorted(chosen.items()))
 
 
+def _neutral_dir() -> str:
+    # Not the kernel's cwd: a go.mod there (broken, or asking for another toolchain) must not affect `go list std`.
+    return tempfile.gettempdir()
+
+
 def _cache_file(go: str, env: Mapping[str, str]) -> Path | None:
     try:
         out = subprocess.run(
-            [go, "env", "GOVERSION", "GOROOT"], env=dict(env), capture_output=True, text=True, timeout=30, check=True
+            [go, "env", "GOVERSION", "GOROOT"],
+            env=dict(env),
+            cwd=_neutral_dir(),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
         ).stdout.split("\n")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -85,6 +97,7 @@ def std_packages(go: str, env: Mapping[str, str]) -> dict[str, str]:
         out = subprocess.run(
             [go, "list", "-f", "{{.ImportPath}} {{.Name}}", "std"],
             env=dict(env),
+            cwd=_neutral_dir(),
             capture_output=True,
             text=True,
             timeout=120,

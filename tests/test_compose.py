@@ -93,6 +93,9 @@ def test_issue_example_result_goroutines_unused(
     assert out == "7 gogo\n"
     assert side.result == "{X:3 Y:-4}"
     assert side.goroutines == 1
+    # Run by hand without the side channel: the records are skipped silently.
+    by_hand = subprocess.run([str(tmp_path / "cell")], capture_output=True, text=True)
+    assert (by_hand.returncode, by_hand.stdout, by_hand.stderr) == (0, "7 gogo\n", "")
 
 
 def test_redefinition_and_string_and_multi_value_results(
