@@ -366,6 +366,13 @@ _CONTINUATION_OPS = (
 )  # fmt: skip
 
 
+# Keywords that cannot end a statement (a label's ":" neither).
+_CONTINUATION_KEYWORD = re.compile(
+    r"(?:^|[^\w.])(?:else|go|defer|func|import|type|var|const|package|range|chan|map|struct|interface|select"
+    r"|switch|for|if|case|goto)$|:$"
+)
+
+
 def is_complete(source: str) -> str:
     """Return "complete", "incomplete" (open bracket, raw string, block comment, trailing operator) or "invalid"."""
     stack: list[str] = []
@@ -411,6 +418,6 @@ def is_complete(source: str) -> str:
     tail = source[:last_token_end].rstrip()
     if tail.endswith(("++", "--")):
         return "complete"
-    if tail.endswith(_CONTINUATION_OPS):
+    if tail.endswith(_CONTINUATION_OPS) or _CONTINUATION_KEYWORD.search(tail):
         return "incomplete"
     return "complete"
