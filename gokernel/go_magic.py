@@ -1,0 +1,128 @@
+"""The `%go` line magic: list/switch/show toolchains, the effective environment, offline mode, installs.
+
+The CLI (toolchains_cli.py) calls the same functions, so both always agree.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from . import toolchains
+from .toolchains import Toolchain
+
+USAGE = """usage:
+  %go list                 toolchains found (* marks the one in use)
+  %go use <version|id>     use that toolchain in this notebook (%go use default: back to the saved choice)
+  %go version              the toolchain in use
+  %go env                  effective GOROOT/GOPATH/GOMODCACHE/GOBIN/GOCACHE/GOPROXY/GOFLAGS/GOTOOLCHAIN
+  %go offline on|off       GOPROXY=off and -mod=mod: only the module cache and vendor dirs are used
+  %go install <version>    install another Go (e.g. 1.22.10) into the gokernel-managed dir"""
+
+ENV_KEYS = ("GOROOT", "GOPATH", "GOMODCACHE", "GOBIN", "GOCACHE", "GOPROXY", "GOFLAGS", "GOTOOLCHAIN")
+
+
+@dataclass
+class ToolchainSession:
+    """One per kernel: the per-notebook override and the offline flag."""
+
+    override: str | None = None
+    offline: bool = False
+
+    def current(self) -> Toolchain:
+        return toolchains.active(self.override)
+
+    def environ(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        return toolchains.go_environ(self.current(), base, offline=self.offline)
+
+
+@dataclass
+class MagicOutput:
+    text: str
+    html: str | None = None
+    error: str | None = None
+
+
+TABLE_COLUMNS = ("", "id", "version", "source", "label", "go")
+
+
+def table_rows(found: list[Toolchain], current: Toolchain | None) -> list[tuple[str, ...]]:
+    rows = []
+    for t in found:
+        mark = "*" if current is not None and t.id == current.id else ""
+        version = t.version if t.usable else f"unusable: {t.reason}"
+        rows.append((mark, t.id, version, t.source, t.label, t.go))
+    return rows
+
+
+def text_table(rows: list[tuple[str, ...]]) -> str:
+    all_rows = [TABLE_COLUMNS, *rows]
+    widths = [max(len(r[i]) for r in all_rows) for i in range(len(TABLE_COLUMNS))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in all_rows) + "\n"
+
+
+def html_table(rows: list[tuple[str, ...]]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in TABLE_COLUMNS)
+    body = "".join(
+        "<tr{}>{}</tr>".format(
+            ' style="font-weight:bold"' if r[0] else "", "".join(f"<td>{html.escape(c)}</td>" for c in r)
+        )
+        for r in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def current_or_none(override: str | None) -> Toolchain | None:
+    try:
+        return toolchains.active(override)
+    except (toolchains.NoToolchainError, toolchains.UnknownToolchainError):
+        return None
+
+
+def describe(tc: Toolchain) -> str:
+    return f"{tc.version} ({tc.id}, {tc.label}) at {tc.goroot}"
+
+
+def run_go_magic(
+    args: list[str], session: ToolchainSession, progress: Callable[[str], None] | None = None
+) -> MagicOutput:
+    cmd, rest = (args[0], args[1:]) if args else ("", [])
+    try:
+        if cmd == "list" and not rest:
+            found = toolchains.discover()
+            rows = table_rows(found, current_or_none(session.override))
+            if not found:
+                return MagicOutput(toolchains.INSTALL_HINT)
+            return MagicOutput(text_table(rows), html_table(rows))
+        if cmd == "use" and len(rest) == 1:
+            if rest[0] == "default":
+                session.override = None
+                tc = session.current()
+                return MagicOutput(f"this notebook follows the saved choice again: {describe(tc)}\n")
+            tc = toolchains.active(rest[0])
+            session.override = tc.id
+            return MagicOutput(f"this notebook now uses {describe(tc)}\n")
+        if cmd == "version" and not rest:
+            tc = session.current()
+            note = toolchains.fallback_note()
+            return MagicOutput(describe(tc) + "\n" + (f"note: {note}\n" if note else ""))
+        if cmd == "env" and not rest:
+            env = session.environ(dict(os.environ))
+            lines = [f"{k}={env.get(k, '')}" for k in ENV_KEYS]
+            if session.offline:
+                lines.append("# offline: only the module cache and vendor dirs are used")
+            return MagicOutput("\n".join(lines) + "\n")
+        if cmd == "offline" and len(rest) == 1 and rest[0] in ("on", "off"):
+            session.offline = rest[0] == "on"
+            state = "on (GOPROXY=off, GOFLAGS=-mod=mod)" if session.offline else "off"
+            return MagicOutput(f"offline mode {state}\n")
+        if cmd == "install" and len(rest) == 1:
+            tc = toolchains.install(rest[0], progress=progress)
+            return MagicOutput(f"installed {describe(tc)}; switch with `%go use {tc.id}`\n")
+    except (toolchains.UnknownToolchainError, toolchains.NoToolchainError, toolchains.InstallCancelled) as e:
+        return MagicOutput("", error=str(e))
+    except (RuntimeError, OSError) as e:
+        return MagicOutput("", error=f"{cmd}: {e}")
+    return MagicOutput("", error=f"unknown %go command {' '.join(args)!r}\n{USAGE}")
