@@ -1,0 +1,1 @@
+"""Benchmarks for gokernel: `python -m benchmarks.cells` (cell latency), `python -m benchmarks.discovery`."""
