@@ -421,6 +421,12 @@ LISTING_TTL = 5.0  # seconds a kernel reuses its in-process listing between cell
 _last_note = ""
 
 
+def reset_memo() -> None:
+    """Forget the in-process listing and choice (tests; after changing the environment)."""
+    with _memo_lock:
+        _memo.update(listing=None, listing_at=0.0, choice_sig=None, choice=None)
+
+
 def _listing(refresh: bool = False) -> list[Toolchain]:
     with _memo_lock:
         now = time.monotonic()
@@ -482,7 +488,9 @@ def active(override: str | None = None) -> Toolchain:
     global _last_note
     found = _listing()
     if override:
-        tc = _match(override, found) or _match(override, _listing(refresh=True))
+        tc = _match(override, found)
+        if tc is None or not os.path.exists(tc.go):
+            tc = _match(override, _listing(refresh=True))
         if tc is None:
             raise _unknown(override, found)
         return tc
@@ -490,7 +498,7 @@ def active(override: str | None = None) -> Toolchain:
     note = ""
     if choice:
         tc = _match(choice["id"], found)
-        if tc is None:  # perhaps installed since our listing was taken
+        if tc is None or not os.path.exists(tc.go):  # installed or removed since our listing was taken
             found = _listing(refresh=True)
             tc = _match(choice["id"], found)
         if tc is not None:
