@@ -217,9 +217,11 @@ def _envs_from_files() -> list[str]:
         envs += [line.strip() for line in (Path.home() / ".conda" / "environments.txt").read_text().splitlines()]
     bases = {os.environ.get("CONDA_ROOT", ""), os.environ.get("CONDA_PREFIX", "")}
     for e in list(envs):
-        # `<base>/envs/<name>` -> its base; a base prefix is one with a conda-meta and an envs/ dir.
+        # `<base>/envs/<name>` -> its base; a listed prefix with an envs/ dir is a base itself.
         if Path(e).parent.name == "envs":
             bases.add(str(Path(e).parent.parent))
+        elif e and Path(e, "envs").is_dir():
+            bases.add(e)
     for b in sorted(x for x in bases if x):
         envs.append(b)
         envs += sorted(glob.glob(os.path.join(b, "envs", "*")))
@@ -473,6 +475,14 @@ def _match(ident: str, found: list[Toolchain]) -> Toolchain | None:
     return max(prefix, key=lambda t: version_key(t.version), default=None)
 
 
+def _match_choice(choice: dict[str, Any], found: list[Toolchain]) -> Toolchain | None:
+    """The saved id, else the same go binary under another source's id (e.g. after adding a search root)."""
+    tc = _match(choice["id"], found)
+    if tc is None and choice.get("go"):
+        tc = next((t for t in found if t.usable and t.go == choice["go"]), None)
+    return tc
+
+
 def _unknown(ident: str, found: list[Toolchain]) -> UnknownToolchainError:
     known = ", ".join(f"{t.id} ({t.version})" for t in found if t.usable) or "none"
     return UnknownToolchainError(f"unknown Go toolchain {ident!r}; known: {known}")
@@ -497,10 +507,10 @@ def active(override: str | None = None) -> Toolchain:
     choice = _read_choice()
     note = ""
     if choice:
-        tc = _match(choice["id"], found)
+        tc = _match_choice(choice, found)
         if tc is None or not os.path.exists(tc.go):  # installed or removed since our listing was taken
             found = _listing(refresh=True)
-            tc = _match(choice["id"], found)
+            tc = _match_choice(choice, found)
         if tc is not None:
             _last_note = ""
             return tc
@@ -647,12 +657,18 @@ def install(
         watcher.start()
     assert proc.stdout is not None
     buf = b""
-    while chunk := proc.stdout.read1(4096):  # type: ignore[attr-defined]
-        buf += chunk
-        *lines, buf = re.split(rb"[\r\n]", buf)
-        for line in lines:
-            if line.strip():
-                say(line.decode(errors="replace").rstrip())
+    try:
+        while chunk := proc.stdout.read1(4096):  # type: ignore[attr-defined]
+            buf += chunk
+            *lines, buf = re.split(rb"[\r\n]", buf)
+            for line in lines:
+                if line.strip():
+                    say(line.decode(errors="replace").rstrip())
+    except BaseException:  # e.g. KeyboardInterrupt from a kernel interrupt: pip runs in its own session
+        proc.kill()
+        proc.wait()
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     rc = proc.wait()
     if watcher is not None:
         watcher.join()

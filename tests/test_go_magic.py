@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from gokernel import toolchains
@@ -82,3 +83,29 @@ def test_unknown_subcommand_shows_usage(isolated_toolchains: Path) -> None:
     for args in ([], ["frobnicate"], ["use"], ["offline", "maybe"]):
         out = run_go_magic(args, ToolchainSession())
         assert out.error and "usage:" in out.error, args
+
+
+def test_switch_with_cli_takes_effect_in_running_session(isolated_toolchains: Path, go_roots, tmp_path) -> None:
+    """The kernel's path: a cell runs under A, the CLI switches, the next cell (same process) runs under B."""
+    add_sdk_go(isolated_toolchains, go_roots[GO_OLD])
+    prog = tmp_path / "prog"
+    prog.mkdir()
+    (prog / "go.mod").write_text("module prog\n\ngo 1.21\n")
+    (prog / "main.go").write_text(
+        'package main\n\nimport (\n\t"fmt"\n\t"runtime"\n)\n\nfunc main() { fmt.Println(runtime.Version()) }\n'
+    )
+
+    def run_cell(session: ToolchainSession) -> str:
+        env = session.environ(dict(os.environ))
+        return subprocess.run(["go", "run", "."], cwd=prog, env=env, capture_output=True, text=True, check=True).stdout
+
+    session = ToolchainSession()
+    first = run_cell(session).strip()
+    assert first == session.current().version != "go" + GO_OLD
+    old_id = next(t.id for t in toolchains.discover() if t.version == "go" + GO_OLD)
+    switched = subprocess.run(
+        [sys.executable, "-m", "gokernel", "toolchains", "use", old_id],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
+    )  # fmt: skip
+    assert switched.returncode == 0, switched.stderr
+    assert run_cell(session).strip() == "go" + GO_OLD

@@ -65,6 +65,8 @@ def isolated_toolchains_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     """A fake HOME and private cache/config/data dirs, PATH without any go; returns the fake HOME."""
     home = tmp_path / "home"
     home.mkdir()
+    # Keep the real build cache (content-addressed, safe to share) so builds under the fake HOME stay fast.
+    monkeypatch.setenv("GOCACHE", os.environ.get("GOCACHE") or str(Path.home() / ".cache" / "go-build"))
     for var in ISOLATED_UNSET:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HOME", str(home))
