@@ -59,6 +59,44 @@ def run_timed(commands: Sequence[Sequence[str]], cwd: Path, env: dict[str, str],
     return time.monotonic() - t0
 
 
+class WarmFloor:
+    """A copy of the kernel's module in a temp dir, warmed up once, then rebuilt after a one-line change per timing.
+
+    Timings are meant to alternate with the kernel's, so both see the same machine load."""
+
+    def __init__(self, scratch: Path, token: str, commands: Sequence[Sequence[str]], env: dict[str, str]) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="gokernel-floor-")
+        self.dir = Path(self._tmp.name)
+        copy_module(scratch, self.dir)
+        if not any(self.dir.glob("*.go")):
+            self.close()
+            raise FloorError(f"no .go files in the scratch module {scratch}")
+        self.token = token
+        self._base = token
+        self.commands = commands
+        self.env = env
+        self._n = 0
+        run_timed(commands, self.dir, env)  # warm-up: the directory is new to the build cache
+
+    def time_once(self) -> float:
+        self._n += 1
+        new = f"{self._base}f{self._n}"
+        if not replace_token(self.dir, self.token, new):
+            # Without the change the build (and go test's result cache) would be a no-op, not the floor.
+            raise FloorError(f"marker {self.token!r} not found in the copied module")
+        self.token = new
+        return run_timed(self.commands, self.dir, self.env)
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+    def __enter__(self) -> WarmFloor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def measure_floor(
     scratch: Path,
     token: str,
@@ -68,27 +106,22 @@ def measure_floor(
     *,
     fresh_dir_each: bool = False,
 ) -> list[float]:
-    """Copy the kernel's module, warm up once, then time `commands` after a token change per repeat.
+    """Time `commands` `repeats` times on a copy of the kernel's module, a token change before each.
 
     fresh_dir_each: a new directory per repeat (the first cell of a new notebook: the package itself is new
     to the build cache, the standard library is not)."""
+    if not fresh_dir_each:
+        with WarmFloor(scratch, token, commands, env) as floor:
+            return [floor.time_once() for _ in range(repeats)]
     samples: list[float] = []
     with tempfile.TemporaryDirectory(prefix="gokernel-floor-") as tmp:
-        base = Path(tmp) / "warm"
+        base = Path(tmp) / "base"
         copy_module(scratch, base)
         if not any(base.glob("*.go")):
             raise FloorError(f"no .go files in the scratch module {scratch}")
-        current = token
-        if not fresh_dir_each:
-            run_timed(commands, base, env)  # warm-up: the path is new to the build cache
         for i in range(repeats):
-            work = base
-            if fresh_dir_each:
-                work = Path(tmp) / f"fresh{i}"
-                copy_module(base, work)
-            new = f"{token}f{i}"
-            replace_token(work, current, new)
-            if not fresh_dir_each:
-                current = new
+            work = Path(tmp) / f"fresh{i}"
+            copy_module(base, work)
+            replace_token(work, token, f"{token}f{i}")
             samples.append(run_timed(commands, work, env))
     return samples

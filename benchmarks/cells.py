@@ -25,7 +25,7 @@ from typing import Any
 
 from . import _gonb
 from ._driver import CellRun, KernelSession
-from ._floor import copy_module, go_env, measure_floor, run_timed
+from ._floor import WarmFloor, copy_module, go_env, measure_floor, run_timed
 from ._report import Row, document, format_table, write_json
 from ._stats import Check, Summary, ratio, summarize
 
@@ -76,6 +76,11 @@ class Options:
     with_gonb: bool = False
     repeat: int = 7
     json_path: Path | None = None
+    only: frozenset[int] | None = None  # scenario numbers to run (None: all)
+
+    def wanted(self, scenario: str) -> bool:
+        head = scenario.split()[0]
+        return self.only is None or not head.isdigit() or int(head) in self.only
 
     @property
     def decl_checkpoints(self) -> tuple[int, ...]:
@@ -137,6 +142,8 @@ class Bench:
 
     def guard(self, scenario: str, unit: str, fn: Callable[[], None]) -> None:
         """Run one scenario; a crash becomes a failed row instead of ending the run."""
+        if not self.opts.wanted(scenario):
+            return
         try:
             fn()
         except Exception as e:  # noqa: BLE001 - any failure is reported on the scenario's row
@@ -152,6 +159,21 @@ class Bench:
             samples.append(run.seconds)
         self.last_token = tok
         return samples
+
+    def paired(
+        self, k: KernelSession, template: str, commands: list[list[str]], *, expect_token: bool = True
+    ) -> tuple[list[float], list[float], CellRun]:
+        """Kernel and floor timings, alternating so both see the same machine load.
+
+        Also returns the warm-up cell's run: it may include one-off work (a module fetch, a -race std build)."""
+        first = checked(k.execute(template.format(tok=(tok := self.token())), timeout=600))
+        kernel, floor = [], []
+        with WarmFloor(scratch_dir(k), tok, commands, self.env) as raw:
+            for _ in range(self.opts.repeat):
+                tok = self.token()
+                kernel.append(checked(k.execute(template.format(tok=tok)), tok if expect_token else None).seconds)
+                floor.append(raw.time_once())
+        return kernel, floor, first
 
     # --- scenarios on one long-lived kernel -------------------------------------------------
 
@@ -181,45 +203,32 @@ class Bench:
         return [[self.go, "build", "-o", "bin", "."], ["./bin"]]
 
     def hello(self, k: KernelSession) -> None:
-        samples = self.repeat_cell(k, HELLO)
-        floor = summarize(
-            measure_floor(scratch_dir(k), self.last_token, self.build_and_run(), self.opts.repeat, self.env)
-        )
-        s = summarize(samples)
+        samples, floor_samples, _ = self.paired(k, HELLO, self.build_and_run())
+        s, floor = summarize(samples), summarize(floor_samples)
         self.hello_median = s.median
         checks = [Check("×floor", ratio(s.median, floor.median), 1.15)]
         checks.append(Check("×GoNB", ratio(s.median, self.gonb_hello.median if self.gonb_hello else None), 0.7))
         self.rows.append(Row("1 hello world, warm", "s", s, floor, self.gonb_hello, checks))
 
     def third_party(self, k: KernelSession) -> None:
-        first = checked(k.execute(UUID_CELL.format(tok=self.token()), timeout=600))
-        samples = []
-        for _ in range(self.opts.repeat):
-            tok = self.token()
-            samples.append(checked(k.execute(UUID_CELL.format(tok=tok))).seconds)
-        floor = summarize(measure_floor(scratch_dir(k), tok, self.build_and_run(), self.opts.repeat, self.env))
-        s = summarize(samples)
+        samples, floor_samples, first = self.paired(k, UUID_CELL, self.build_and_run(), expect_token=False)
         note = f"first use (may fetch into the module cache) {first.seconds:.2f} s"
-        self.rows.append(Row("4 import github.com/google/uuid", "s", s, floor, note=note))
+        self.rows.append(
+            Row("4 import github.com/google/uuid", "s", summarize(samples), summarize(floor_samples), note=note)
+        )
 
     def go_test(self, k: KernelSession) -> None:
-        first = checked(k.execute(TEST_CELL.format(tok=self.token()), timeout=600))
-        samples = []
-        for _ in range(self.opts.repeat):
-            tok = self.token()
-            samples.append(checked(k.execute(TEST_CELL.format(tok=tok))).seconds)
         cmd = [[self.go, "test", "-race", "-json", "."]]
-        floor = summarize(measure_floor(scratch_dir(k), tok, cmd, self.opts.repeat, self.env))
-        s = summarize(samples)
+        samples, floor_samples, first = self.paired(k, TEST_CELL, cmd, expect_token=False)
+        s, floor = summarize(samples), summarize(floor_samples)
         checks = [Check("×go test -race", ratio(s.median, floor.median), 1.15)]
         note = f"first -race cell {first.seconds:.2f} s"
         self.rows.append(Row("5 %%test -race", "s", s, floor, checks=checks, note=note))
 
     def go_bench(self, k: KernelSession) -> None:
-        samples = self.repeat_cell(k, BENCH_CELL, expect_token=False)
         cmd = [[self.go, "test", "-json", "-run", "^$", "-bench", ".", *BENCH_FLAGS, "."]]
-        floor = summarize(measure_floor(scratch_dir(k), self.last_token, cmd, self.opts.repeat, self.env))
-        s = summarize(samples)
+        samples, floor_samples, _ = self.paired(k, BENCH_CELL, cmd, expect_token=False)
+        s, floor = summarize(samples), summarize(floor_samples)
         checks = [Check("×go test -bench", ratio(s.median, floor.median), 1.15)]
         self.rows.append(Row("6 %%bench", "s", s, floor, checks=checks))
 
@@ -346,10 +355,8 @@ class Bench:
                             raise ScenarioFailed(f"declaration cell {done}: {run.problem()}")
                         decl_times.append(run.seconds)
                         done += 1
-                    samples = self.repeat_cell(k, HELLO)
-                    cmds = self.build_and_run()
-                    floor = summarize(measure_floor(scratch_dir(k), self.last_token, cmds, self.opts.repeat, self.env))
-                    s = summarize(samples)
+                    samples, floor_samples, _ = self.paired(k, HELLO, self.build_and_run())
+                    s, floor = summarize(samples), summarize(floor_samples)
                     checks = [Check("×(1)", ratio(s.median, self.hello_median), 1.5)]
                     self.rows.append(Row(name, "s", s, floor, checks=checks))
 
@@ -397,7 +404,8 @@ class Bench:
 
     def run(self) -> None:
         self.go, self.env = go_env()
-        self.guard("GoNB", "s", self.gonb)
+        if self.opts.wanted("1"):
+            self.guard("GoNB", "s", self.gonb)
         self.guard("main kernel", "s", self.main_kernel)
         self.guard("2 first cell after start, warm build cache", "s", self.first_cell_warm)
         self.guard("2 first cell 5 s after start, cold build cache", "s", self.first_cell_cold)
@@ -434,10 +442,14 @@ def parse_args(argv: list[str] | None) -> Options:
     p.add_argument("--quick", action="store_true", help="CI mode: 2 repeats, small sizes, no GoNB")
     p.add_argument("--with-gonb", action="store_true", help="also measure GoNB (installs it under benchmarks/.gonb)")
     p.add_argument("--repeat", type=int, default=None, help="timed repeats per scenario (default 7, quick 2)")
+    p.add_argument("--only", default=None, help="comma-separated scenario numbers to run, e.g. 1,7")
     p.add_argument("--json", type=Path, default=None, help="where to write the JSON (default benchmarks/results/)")
     a = p.parse_args(argv)
     repeat = a.repeat if a.repeat is not None else (2 if a.quick else 7)
-    return Options(quick=a.quick, with_gonb=a.with_gonb and not a.quick, repeat=max(1, repeat), json_path=a.json)
+    only = frozenset(int(x) for x in a.only.split(",") if x.strip()) if a.only else None
+    return Options(
+        quick=a.quick, with_gonb=a.with_gonb and not a.quick, repeat=max(1, repeat), json_path=a.json, only=only
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

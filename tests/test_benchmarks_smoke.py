@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import cells
-from benchmarks._floor import copy_module, go_env, measure_floor, replace_token
+from benchmarks._floor import FloorError, WarmFloor, copy_module, go_env, measure_floor, replace_token
 from benchmarks._report import Row, document, format_table, write_json
 from benchmarks._stats import Check, Summary, ratio, summarize
 
@@ -85,6 +85,9 @@ def test_quick_options_and_scenario_order() -> None:
     assert quick.decl_checkpoints == (50,) and quick.flood_mb == 12
     full = cells.parse_args(["--repeat", "3"])
     assert full.repeat == 3 and full.decl_checkpoints == (50, 200) and full.flood_mb == 50
+    only = cells.parse_args(["--only", "1,7"])
+    assert only.wanted("1 hello world, warm") and only.wanted("7 first streamed line") and only.wanted("discovery")
+    assert not only.wanted("8 print 12 MB") and full.wanted("8 print 50 MB")
     rows = [Row("10 idle", "MB"), Row("2 first", "s"), Row("discovery", "s"), Row("1 hello", "s")]
     assert [r.scenario for r in sorted(rows, key=cells.scenario_order)] == [
         "1 hello",
@@ -115,3 +118,8 @@ def test_floor_rebuilds_a_copied_module_with_the_real_toolchain(tmp_path: Path) 
     go, env = go_env()
     samples = measure_floor(src, "tokA", [[go, "build", "-o", "bin", "."], ["./bin"]], 2, env)
     assert len(samples) == 2 and all(s > 0 for s in samples)
+    with WarmFloor(src, "tokA", [[go, "build", "-o", "bin", "."]], env) as floor:
+        floor.time_once()
+        (floor.dir / "main.go").write_text("package main\n\nfunc main() {}\n")
+        with pytest.raises(FloorError, match="not found"):
+            floor.time_once()  # an unchanged module would time a no-op build, not the floor
