@@ -49,7 +49,7 @@ TABLE_COLUMNS = ("", "id", "version", "source", "label", "go")
 
 
 def table_rows(found: list[Toolchain], current: Toolchain | None) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for t in found:
         mark = "*" if current is not None and t.id == current.id else ""
         version = t.version if t.usable else f"unusable: {t.reason}"

@@ -290,9 +290,9 @@ def candidates() -> list[Candidate]:
         cands.append(Candidate(os.path.join(os.environ["GOROOT"], "bin", "go"), "goroot", "GOROOT"))
     cands.append(Candidate("/usr/local/go/bin/go", "system", "/usr/local/go"))
     cands += [Candidate(f"{p}/bin/go", "system", p) for p in sorted(glob.glob("/usr/lib/go-*"))]
-    for d in os.environ.get("PATH", "").split(os.pathsep):
-        if d:
-            cands.append(Candidate(os.path.join(d, "go"), "path", "PATH"))
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        if entry:
+            cands.append(Candidate(os.path.join(entry, "go"), "path", "PATH"))
     return cands
 
 
@@ -443,7 +443,8 @@ def _read_choice() -> dict[str, Any] | None:
     sig = _stat_sig(path)
     with _memo_lock:
         if sig == _memo["choice_sig"] and sig is not None:
-            return _memo["choice"]
+            cached: dict[str, Any] | None = _memo["choice"]
+            return cached
     data = _read_json(path) if sig else None
     choice = data if isinstance(data, dict) and isinstance(data.get("id"), str) else None
     with _memo_lock:
