@@ -6,7 +6,9 @@ The CLI (toolchains_cli.py) calls the same functions, so both always agree.
 from __future__ import annotations
 
 import html
+import json
 import os
+import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -81,6 +83,18 @@ def current_or_none(override: str | None) -> Toolchain | None:
         return None
 
 
+def effective_env(tc: Toolchain, env: dict[str, str]) -> dict[str, str]:
+    """What `go` itself resolves (defaults, `go env -w` settings included); our env dict if go cannot run."""
+    try:
+        out = subprocess.run(
+            [tc.go, "env", "-json", *ENV_KEYS], env=env, capture_output=True, text=True, timeout=30, check=True
+        )
+        values = json.loads(out.stdout)
+        return {k: str(values.get(k, "")) for k in ENV_KEYS}
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return {k: env.get(k, "") for k in ENV_KEYS}
+
+
 def describe(tc: Toolchain) -> str:
     return f"{tc.version} ({tc.id}, {tc.label}) at {tc.goroot}"
 
@@ -109,8 +123,8 @@ def run_go_magic(
             note = toolchains.fallback_note()
             return MagicOutput(describe(tc) + "\n" + (f"note: {note}\n" if note else ""))
         if cmd == "env" and not rest:
-            env = session.environ(dict(os.environ))
-            lines = [f"{k}={env.get(k, '')}" for k in ENV_KEYS]
+            values = effective_env(session.current(), session.environ(dict(os.environ)))
+            lines = [f"{k}={values.get(k, '')}" for k in ENV_KEYS]
             if session.offline:
                 lines.append("# offline: only the module cache and vendor dirs are used")
             return MagicOutput("\n".join(lines) + "\n")

@@ -61,6 +61,8 @@ def test_env_and_offline(isolated_toolchains: Path, tmp_path, monkeypatch) -> No
     values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
     assert set(values) >= {"GOROOT", "GOPATH", "GOMODCACHE", "GOBIN", "GOCACHE", "GOPROXY", "GOFLAGS", "GOTOOLCHAIN"}
     assert values["GOROOT"] == session.current().goroot and values["GOPROXY"] == "https://proxy.example,direct"
+    assert values["GOCACHE"] == os.environ["GOCACHE"] and values["GOTOOLCHAIN"] == "local"
+    assert values["GOMODCACHE"] == session.environ()["GOMODCACHE"]  # per-env (the test runs in a venv)
     assert run_go_magic(["offline", "on"], session).error is None and session.offline
     values = dict(line.split("=", 1) for line in run_go_magic(["env"], session).text.splitlines() if "=" in line)
     assert (values["GOPROXY"], values["GOFLAGS"]) == ("off", "-mod=mod")
