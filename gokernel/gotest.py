@@ -5,7 +5,7 @@ API:
         TestInvocation(go_test_args, notes, race): args go after `go test -json`
     parse_bench_args(args, *, cell_benchmarks) -> BenchInvocation
         BenchInvocation(go_test_args, toolchains, count)
-    BenchHistory: .record(groups) returns the previous runs for those names, .previous(name)
+    BenchHistory: .previous(runs) -> earlier runs of the same benchmarks or None; .record(runs)
     format_progress(Progress) -> str      "▶ 12 passed, 1 failed, 3 running"
 Unknown flags raise ValueError with a message naming the flag and listing the accepted ones.
 """
@@ -18,7 +18,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from gokernel.testreport import BenchResult, Progress
+from gokernel.testreport import BenchResult, Progress, group_benchmarks
 
 TEST_FLAGS = ("-run", "-v", "-short", "-cover", "-timeout", "-shuffle", "-cpu", "-failfast", "-race", "-count")
 BENCH_FLAGS = ("-bench", "-count", "-benchtime", "-cpu", "-benchmem", "--go")
@@ -45,10 +45,7 @@ def _anchored(names: Sequence[str]) -> str:
 
 def _check_unknown(extra: list[str], accepted: Sequence[str], magic: str) -> None:
     if extra:
-        raise ValueError(
-            f"{magic}: unknown argument {extra[0].removeprefix('-')!r}; "
-            f"accepted: {', '.join(accepted)}"
-        )
+        raise ValueError(f"{magic}: unknown argument {extra[0].removeprefix('-')!r}; accepted: {', '.join(accepted)}")
 
 
 @dataclass
@@ -141,20 +138,31 @@ def parse_bench_args(args: str, *, cell_benchmarks: Sequence[str]) -> BenchInvoc
 
 
 class BenchHistory:
-    """Last runs per benchmark name in this session, so a re-run is compared with the previous one."""
+    """Last runs per benchmark name in this session, so a re-run is compared with the previous one.
+
+    `previous` / `record` take a benchmark name, a list of BenchResult (as parsed), or groups by name.
+    """
 
     def __init__(self) -> None:
         self._last: dict[str, list[BenchResult]] = {}
 
-    def previous(self, name: str) -> list[BenchResult] | None:
-        return self._last.get(name)
+    def previous(
+        self, runs: str | Sequence[BenchResult] | Mapping[str, Sequence[BenchResult]]
+    ) -> list[BenchResult] | None:
+        """The earlier runs of the same benchmarks, or None when none of them ran before."""
+        names = [runs] if isinstance(runs, str) else list(_group(runs))
+        earlier = [r for name in names for r in self._last.get(name, [])]
+        return earlier or None
 
-    def record(self, groups: Mapping[str, list[BenchResult]]) -> dict[str, list[BenchResult]]:
-        """Store `groups` and return the earlier runs of the same benchmarks (those that had any)."""
-        earlier = {name: self._last[name] for name in groups if name in self._last}
-        for name, runs in groups.items():
-            self._last[name] = list(runs)
-        return earlier
+    def record(self, runs: Sequence[BenchResult] | Mapping[str, Sequence[BenchResult]]) -> None:
+        for name, group in _group(runs).items():
+            self._last[name] = list(group)
+
+
+def _group(runs: Sequence[BenchResult] | Mapping[str, Sequence[BenchResult]]) -> dict[str, list[BenchResult]]:
+    if isinstance(runs, Mapping):
+        return {k: list(v) for k, v in runs.items()}
+    return group_benchmarks(list(runs))
 
 
 def format_progress(p: Progress) -> str:
