@@ -33,7 +33,8 @@ def install_gonb(go: str, env: dict[str, str], timeout: float = 900) -> str:
             [go, "install", pkg], env={**env, "GOBIN": str(gobin)}, capture_output=True, text=True, timeout=timeout
         )
         if proc.returncode != 0:
-            raise GoNBUnavailable(f"go install {pkg} failed: {proc.stderr.strip().splitlines()[-1:]}")
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1].strip()
+            raise GoNBUnavailable(f"go install {pkg} failed: {last}")
     return str(gobin / "gonb")
 
 
