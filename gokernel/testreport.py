@@ -34,9 +34,11 @@ _BENCH_LINE = re.compile(r"^(?P<name>Benchmark\S*?)(?:-(?P<procs>\d+))?\s+(?P<it
 _COVERAGE = re.compile(r"coverage: (?P<pct>[\d.]+)% of statements")
 _FRAME_FILE = re.compile(r"^\s+(?P<file>\S+?):(?P<line>\d+)(?: \+0x[0-9a-f]+)?$")
 _ACCESS = re.compile(
-    r"^(?P<prev>Previous )?(?P<kind>[Rr]ead|[Ww]rite)(?: at (?P<addr>0x[0-9a-f]+))? by (?:goroutine (?P<gid>\d+)|(?P<main>main goroutine)):$"
+    r"^(?P<prev>Previous )?(?P<kind>[Rr]ead|[Ww]rite)(?: at (?P<addr>0x[0-9a-f]+))?"
+    r" by (?:goroutine (?P<gid>\d+)|(?P<main>main goroutine)):$"
 )
 _CREATED = re.compile(r"^Goroutine (?P<gid>\d+) \((?P<state>[^)]*)\) created at:$")
+_GOROUTINE_HEADER = re.compile(r"^goroutine \d+ \[[^\]]*\]:$")
 _RACE_START = "WARNING: DATA RACE"
 _RACE_SEP = "=================="
 # Frames in these packages are machinery, collapsed in the report.
@@ -159,12 +161,46 @@ class TestRun:
         return data
 
 
+def _is_panic_line(line: str) -> bool:
+    # A -timeout expiry is reported as a panic too; it is shown as a timeout instead.
+    return line.startswith("panic: ") and not line.startswith("panic: test timed out")
+
+
+def condense_output(lines: list[str]) -> list[str]:
+    """Test output without race reports (shown separately) and without runtime/testing stack frames."""
+    out: list[str] = []
+    in_race = False
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if stripped == _RACE_START:
+            in_race = True
+            if out and out[-1].strip() == _RACE_SEP:
+                out.pop()
+        elif in_race:
+            in_race = stripped != _RACE_SEP
+        elif i + 1 < len(lines) and (m := _FRAME_FILE.match(lines[i + 1])) and not line.startswith("\t"):
+            # A stack frame: `pkg.func(args)` then `\t/path/file.go:12 +0x1d`; keep only notebook frames.
+            if m["file"].rsplit("/", 1)[-1] in ("main.go", "main_test.go"):
+                out += [line, lines[i + 1]]
+            i += 2
+            continue
+        else:
+            out.append(line)
+        i += 1
+    # Goroutine headers left without any notebook frame say nothing.
+    return [
+        ln
+        for j, ln in enumerate(out)
+        if not (_GOROUTINE_HEADER.match(ln) and (j + 1 == len(out) or not out[j + 1].strip()))
+    ]
+
+
 def _frame(func: str, file: str, line: int, linemap: LineMap | None) -> Frame:
     base = file.rsplit("/", 1)[-1]
     mapped = linemap.lookup(base, line) if linemap is not None else None
-    is_user = mapped is not None or (
-        base in ("main.go", "main_test.go") and not func.startswith(_RUNTIME_PREFIXES)
-    )
+    is_user = mapped is not None or (base in ("main.go", "main_test.go") and not func.startswith(_RUNTIME_PREFIXES))
     return Frame(func=func, file=base, line=line, mapped=mapped, is_user=is_user)
 
 
@@ -213,9 +249,7 @@ def _parse_race_block(block: list[str], linemap: LineMap | None) -> Race:
     for header, *body in sections:
         if m := _ACCESS.match(header.strip()):
             gid = int(m["gid"]) if m["gid"] else None
-            race.accesses.append(
-                RaceAccess(m["kind"].lower(), gid, bool(m["prev"]), _parse_stack(body, linemap))
-            )
+            race.accesses.append(RaceAccess(m["kind"].lower(), gid, bool(m["prev"]), _parse_stack(body, linemap)))
         elif m := _CREATED.match(header.strip()):
             race.creations.append(GoroutineCreation(int(m["gid"]), m["state"], _parse_stack(body, linemap)))
     return race
@@ -354,7 +388,7 @@ class TestEventParser:
             self._run.timeout = True
         if test is None or test.startswith("Benchmark"):
             self._run.package_output.append(line)
-            if line.startswith("panic: ") and not line.startswith("panic: test timed out"):
+            if _is_panic_line(line):
                 self._mark_panic_from_package_output()
             return
         case = self._case(test)
@@ -362,16 +396,14 @@ class TestEventParser:
         if stripped.startswith(("=== RUN", "=== PAUSE", "=== CONT", "=== NAME")):
             return
         case.output.append(line)
-        if stripped.startswith("panic: ") or stripped.startswith("--- FAIL") and "panic" in line:
+        if _is_panic_line(line):
             case.panicked = True
         if m := _TEST_LOG.match(line):
             if m["msg"] == "race detected during execution of test":
                 case.race = True
             elif m["file"] in ("main.go", "main_test.go"):
                 lineno = int(m["line"])
-                case.failures.append(
-                    Failure(m["msg"], m["file"], lineno, self.linemap.lookup(m["file"], lineno))
-                )
+                case.failures.append(Failure(m["msg"], m["file"], lineno, self.linemap.lookup(m["file"], lineno)))
 
     def _mark_panic_from_package_output(self) -> None:
         # A panicking test's goroutine kills the binary; the last test still running is the culprit.
@@ -404,7 +436,7 @@ class TestEventParser:
         prog = self.progress()
         run.passed, run.failed, run.skipped = prog.passed, prog.failed, prog.skipped
         for c in self._cases.values():
-            if c.panicked or any(line.lstrip().startswith("panic: ") for line in c.output):
+            if c.panicked or any(_is_panic_line(line) for line in c.output):
                 c.panicked = True
                 if c.full_name not in run.panicked:
                     run.panicked.append(c.full_name)

@@ -1,0 +1,550 @@
+"""Rich rendering of test runs, benchmarks and compile errors as Jupyter mimebundles.
+
+API (each returns {"text/html", "text/plain", "application/vnd.gokernel.<kind>+json"}):
+    render_test_report(run, *, go_version, race, linemap, cell_sources)      kind "testreport"
+    render_bench_report(groups, *, go_version, previous=None, compare_runs=None)   kind "bench"
+        groups / previous / compare_runs values: list[BenchResult] or {name: [BenchResult, ...]}
+    render_diagnostics(diags, cell_sources)                                   kind "diagnostics"
+
+HTML is self-contained: all program output is escaped, no scripts or external assets, folding uses
+<details>, colours come from JupyterLab CSS variables (with fallbacks) so light and dark themes work.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from gokernel import stats
+from gokernel.diagnostics import Diagnostic
+from gokernel.linemap import CellLoc, LineMap
+from gokernel.testreport import BenchResult, Frame, Race, TestCase, TestRun, condense_output, group_benchmarks
+
+MIME_PREFIX = "application/vnd.gokernel."
+TIME_UNIT = "ns/op"
+SLOWEST_MARKED = 3
+
+_CSS = """
+<style>
+.gk-r{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:var(--jp-ui-font-size1,13px);
+ color:var(--jp-ui-font-color1,#222);line-height:1.45;max-width:980px}
+.gk-r code,.gk-r pre{font-family:var(--jp-code-font-family,ui-monospace,monospace);font-size:12px}
+.gk-r pre{background:var(--jp-layout-color2,rgba(127,127,127,.08));padding:6px 8px;margin:4px 0;
+ border-radius:4px;white-space:pre-wrap;overflow-x:auto;color:var(--jp-content-font-color1,inherit)}
+.gk-sum{font-weight:600;padding:6px 10px;border-radius:4px;margin-bottom:6px;
+ border-left:4px solid var(--gk-accent);background:var(--jp-layout-color2,rgba(127,127,127,.08))}
+.gk-ok{--gk-accent:var(--jp-success-color1,#2e7d32)}.gk-bad{--gk-accent:var(--jp-error-color1,#c62828)}
+.gk-meta{font-weight:400;color:var(--jp-ui-font-color2,#666)}
+.gk-r table{border-collapse:collapse;margin:4px 0 8px}
+.gk-r th{text-align:left;font-weight:600;color:var(--jp-ui-font-color2,#666);
+ border-bottom:1px solid var(--jp-border-color1,#bbb);padding:3px 10px 3px 4px}
+.gk-r td{padding:2px 10px 2px 4px;border-bottom:1px solid var(--jp-border-color3,rgba(127,127,127,.15));
+ vertical-align:top}
+.gk-r td.num,.gk-r th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.gk-pass{color:var(--jp-success-color1,#2e7d32)}.gk-fail{color:var(--jp-error-color1,#c62828)}
+.gk-skip{color:var(--jp-warn-color1,#b26a00)}.gk-run{color:var(--jp-ui-font-color2,#666)}
+.gk-slow{font-size:11px;padding:0 4px;border-radius:3px;margin-left:6px;
+ border:1px solid var(--jp-warn-color1,#b26a00);color:var(--jp-warn-color1,#b26a00)}
+.gk-loc{font-family:var(--jp-code-font-family,monospace);color:var(--jp-brand-color1,#1565c0);font-weight:600}
+.gk-card{border:1px solid var(--jp-border-color1,#bbb);border-left:4px solid var(--jp-error-color1,#c62828);
+ border-radius:4px;padding:6px 10px;margin:8px 0}
+.gk-card h4{margin:0 0 4px;font-size:13px}
+.gk-frames{margin:2px 0 6px 12px;font-family:var(--jp-code-font-family,monospace);font-size:12px}
+.gk-user{background:var(--jp-warn-color3,rgba(255,200,0,.18));font-weight:600}
+.gk-r details>summary{cursor:pointer}
+.gk-muted{color:var(--jp-ui-font-color2,#666)}
+.gk-src{margin:2px 0 8px}
+.gk-caret{color:var(--jp-error-color1,#c62828);font-weight:700}
+.gk-r svg text{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:11px}
+</style>
+"""
+
+_ICON = {"pass": "✓", "fail": "✗", "skip": "↷", "run": "…"}
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _bundle(kind: str, text: str, body: str, data: Any) -> dict[str, Any]:
+    return {"text/html": f"{_CSS}<div class='gk-r'>{body}</div>", "text/plain": text, f"{MIME_PREFIX}{kind}+json": data}
+
+
+def _fmt_secs(s: float | None) -> str:
+    if s is None:
+        return ""
+    return f"{s:.2f}s" if s < 60 else f"{int(s // 60)}m{s % 60:04.1f}s"
+
+
+# ---- compile errors --------------------------------------------------------------------------
+
+
+def _source_line(loc: CellLoc | None, cell_sources: Mapping[int, str]) -> str | None:
+    if loc is None:
+        return None
+    src = cell_sources.get(loc.cell)
+    if src is None:
+        return None
+    lines = src.splitlines()
+    return lines[loc.line - 1] if 0 < loc.line <= len(lines) else None
+
+
+def _diag_html(d: Diagnostic, cell_sources: Mapping[int, str]) -> str:
+    where = str(d.loc) if d.loc else (f"{d.file}:{d.line}" if d.line else "")
+    head = f"<span class='gk-loc'>{_e(where)}</span>: " if where else ""
+    out = f"<li>{head}{_e(d.message)}"
+    src = _source_line(d.loc, cell_sources)
+    if src is not None:
+        col = d.column if d.column is not None else None
+        caret = ""
+        if col is not None and col >= 1:
+            # Go columns count bytes; tabs are kept so the caret lines up under the same indentation.
+            prefix = "".join(ch if ch == "\t" else " " for ch in src.encode()[: col - 1].decode("utf-8", "replace"))
+            caret = f"\n{_e(prefix)}<span class='gk-caret'>^</span>"
+        out += f"<pre class='gk-src'>{_e(src)}{caret}</pre>"
+    return out + "</li>"
+
+
+def _diag_text(d: Diagnostic, cell_sources: Mapping[int, str]) -> str:
+    text = str(d)
+    src = _source_line(d.loc, cell_sources)
+    if src is not None:
+        text += f"\n    {src}"
+        if d.column:
+            prefix = "".join(
+                ch if ch == "\t" else " " for ch in src.encode()[: d.column - 1].decode("utf-8", "replace")
+            )
+            text += f"\n    {prefix}^"
+    return text
+
+
+def render_diagnostics(diags: list[Diagnostic], cell_sources: Mapping[int, str]) -> dict[str, Any]:
+    n = len([d for d in diags if d.line]) or len(diags)
+    title = f"{n} compile error{'s' if n != 1 else ''}"
+    items = "".join(_diag_html(d, cell_sources) for d in diags)
+    body = f"<div class='gk-sum gk-bad'>✗ {_e(title)}</div><ul>{items}</ul>"
+    text = "\n".join(_diag_text(d, cell_sources) for d in diags)
+    return _bundle("diagnostics", text, body, {"diagnostics": [d.to_json() for d in diags]})
+
+
+# ---- tests -----------------------------------------------------------------------------------
+
+
+def _summary_counts(run: TestRun) -> str:
+    parts = [f"{run.passed} passed"]
+    if run.failed:
+        parts.append(f"{run.failed} failed")
+    if run.skipped:
+        parts.append(f"{run.skipped} skipped")
+    if run.races:
+        parts.append(f"{len(run.races)} data race{'s' if len(run.races) != 1 else ''}")
+    if run.panicked:
+        parts.append("panic")
+    if run.timeout:
+        parts.append("timed out")
+    if run.build_errors:
+        parts.append("build failed")
+    return ", ".join(parts)
+
+
+def _slowest(run: TestRun) -> set[str]:
+    timed = [c for c in run.all_tests() if c.elapsed and c.status != "skip"]
+    timed.sort(key=lambda c: c.elapsed or 0.0, reverse=True)
+    return {c.full_name for c in timed[:SLOWEST_MARKED] if (c.elapsed or 0) >= 0.01}
+
+
+def _case_detail_html(case: TestCase, linemap: LineMap, cell_sources: Mapping[int, str]) -> str:
+    parts: list[str] = []
+    if case.race:
+        parts.append("<div class='gk-fail'>race detected during execution of test</div>")
+    if case.panicked:
+        parts.append("<div class='gk-fail'>the test panicked</div>")
+    for f in case.failures:
+        if f.loc is not None:
+            src = _source_line(f.loc, cell_sources)
+            line = f"<div><span class='gk-loc'>{_e(f.loc)}</span>: {_e(f.message)}</div>"
+            if src is not None:
+                line += f"<pre class='gk-src'>{_e(src)}</pre>"
+            parts.append(line)
+    # Race reports are shown as cards and runtime frames are noise; the full output stays one click away.
+    full = [ln for ln in case.output if not ln.lstrip().startswith("--- ")]
+    short = condense_output(full)
+    if short:
+        parts.append(f"<pre>{_e(linemap.rewrite(chr(10).join(short)))}</pre>")
+    if len(short) < len(full):
+        parts.append(
+            f"<details><summary class='gk-muted'>full output ({len(full)} lines)</summary>"
+            f"<pre>{_e(linemap.rewrite(chr(10).join(full)))}</pre></details>"
+        )
+    return "".join(parts)
+
+
+def _case_rows(
+    case: TestCase, depth: int, slow: set[str], linemap: LineMap, cell_sources: Mapping[int, str]
+) -> list[str]:
+    icon = _ICON.get(case.status, "?")
+    mark = "<span class='gk-slow'>slow</span>" if case.full_name in slow else ""
+    extra = " <span class='gk-fail'>(data race)</span>" if case.race else ""
+    indent = f"padding-left:{4 + depth * 18}px"
+    name = f"<code>{_e(case.name)}</code>{extra}{mark}"
+    detail = _case_detail_html(case, linemap, cell_sources)
+    if detail and case.status == "fail":
+        cell = f"<details open><summary>{name}</summary>{detail}</details>"
+    elif detail:
+        cell = f"<details><summary>{name}</summary>{detail}</details>"
+    else:
+        cell = name
+    rows = [
+        f"<tr><td class='gk-{_e(case.status)}'>{icon}</td><td style='{indent}'>{cell}</td>"
+        f"<td class='num'>{_e(_fmt_secs(case.elapsed))}</td></tr>"
+    ]
+    for sub in case.subtests:
+        rows.extend(_case_rows(sub, depth + 1, slow, linemap, cell_sources))
+    return rows
+
+
+def _frame_html(f: Frame) -> str:
+    where = str(f.mapped) if f.mapped else f"{f.file}:{f.line}"
+    cls = " class='gk-user'" if f.is_user else ""
+    return f"<div{cls}>{_e(f.func)} <span class='gk-muted'>at</span> <span class='gk-loc'>{_e(where)}</span></div>"
+
+
+def _stack_html(frames: list[Frame]) -> str:
+    # Notebook frames are shown; a run of runtime/testing frames folds into one <details>.
+    out: list[str] = []
+    hidden: list[Frame] = []
+
+    def flush() -> None:
+        if hidden:
+            inner = "".join(_frame_html(f) for f in hidden)
+            out.append(f"<details><summary class='gk-muted'>{len(hidden)} runtime frame(s)</summary>{inner}</details>")
+            hidden.clear()
+
+    for f in frames:
+        if f.is_user:
+            flush()
+            out.append(_frame_html(f))
+        else:
+            hidden.append(f)
+    flush()
+    return f"<div class='gk-frames'>{''.join(out)}</div>"
+
+
+def _race_html(i: int, race: Race) -> str:
+    who = f" in <code>{_e(race.test)}</code>" if race.test else ""
+    parts = [f"<div class='gk-card'><h4 class='gk-fail'>Data race #{i}{who}</h4>"]
+    for a in race.accesses:
+        g = f"goroutine {a.goroutine}" if a.goroutine is not None else "main goroutine"
+        label = f"{'Previous ' if a.previous else ''}{a.kind} by {g}"
+        parts.append(f"<div><b>{_e(label)}</b></div>{_stack_html(a.frames)}")
+    for c in race.creations:
+        parts.append(f"<div class='gk-muted'>goroutine {c.goroutine} ({_e(c.state)}) created at:</div>")
+        parts.append(_stack_html(c.frames))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _race_text(i: int, race: Race) -> str:
+    who = f" in {race.test}" if race.test else ""
+    lines = [f"DATA RACE #{i}{who}"]
+    for a in race.accesses:
+        g = f"goroutine {a.goroutine}" if a.goroutine is not None else "main goroutine"
+        lines.append(f"  {'previous ' if a.previous else ''}{a.kind} by {g}:")
+        lines += [f"    {f.func} {f.mapped or f'{f.file}:{f.line}'}" for f in a.frames if f.is_user]
+    for c in race.creations:
+        user = [f for f in c.frames if f.is_user]
+        if user:
+            lines.append(f"  goroutine {c.goroutine} created at {user[0].mapped or f'{user[0].file}:{user[0].line}'}")
+    return "\n".join(lines)
+
+
+def _case_text(case: TestCase, depth: int, linemap: LineMap) -> list[str]:
+    pad = "  " * depth
+    el = f" ({_fmt_secs(case.elapsed)})" if case.elapsed is not None else ""
+    note = " [data race]" if case.race else ""
+    lines = [f"{pad}{_ICON.get(case.status, '?')} {case.status.upper():4} {case.full_name}{el}{note}"]
+    if case.status == "fail":
+        for ln in condense_output([ln for ln in case.output if not ln.lstrip().startswith("--- ")]):
+            lines.append(f"{pad}    {linemap.rewrite(ln.strip())}")
+    for sub in case.subtests:
+        lines.extend(_case_text(sub, depth + 1, linemap))
+    return lines
+
+
+def render_test_report(
+    run: TestRun, *, go_version: str, race: bool, linemap: LineMap, cell_sources: Mapping[int, str]
+) -> dict[str, Any]:
+    ok = run.ok and not run.races
+    total = len(run.all_tests())
+    meta = f"{_fmt_secs(run.elapsed) or '–'} · race {'on' if race else 'off'} · {go_version}"
+    if run.coverage is not None:
+        meta += f" · coverage {run.coverage:.1f}%"
+    counts = _summary_counts(run)
+    head_icon = "✓" if ok else "✗"
+    body = [f"<div class='gk-sum {'gk-ok' if ok else 'gk-bad'}'>{head_icon} {_e(counts)}"]
+    noun = "test" if total == 1 else "tests"
+    body.append(f" <span class='gk-meta'>— {total} {noun} · {_e(meta)}</span></div>")
+    text = [f"{head_icon} {counts} ({total} {noun}) in {meta}"]
+
+    if run.build_errors:
+        diag = render_diagnostics(run.build_errors, cell_sources)
+        body.append(diag["text/html"].split("<div class='gk-r'>", 1)[1].rsplit("</div>", 1)[0])
+        text.append(diag["text/plain"])
+    if run.timeout:
+        body.append("<div class='gk-fail'>the test binary timed out (-timeout); tests still running were stopped</div>")
+        text.append("timed out: tests still running were stopped")
+    for i, r in enumerate(run.races, 1):
+        body.append(_race_html(i, r))
+        text.append(_race_text(i, r))
+
+    if run.tests:
+        slow = _slowest(run)
+        rows = [r for c in run.tests for r in _case_rows(c, 0, slow, linemap, cell_sources)]
+        body.append("<table><tr><th></th><th>test</th><th class='num'>time</th></tr>" + "".join(rows) + "</table>")
+        for c in run.tests:
+            text.extend(_case_text(c, 0, linemap))
+
+    pkg_out = [
+        ln for ln in run.package_output if ln.strip() and not ln.startswith(("PASS", "FAIL", "ok ", "coverage:"))
+    ]
+    if pkg_out and (run.panicked or run.timeout or not run.tests):
+        out = linemap.rewrite("\n".join(pkg_out))
+        body.append(f"<details{' open' if not ok else ''}><summary>output</summary><pre>{_e(out)}</pre></details>")
+        if not ok:
+            text.append(out)
+    data = run.to_json()
+    data.update(go_version=go_version, race_enabled=race)
+    return _bundle("testreport", "\n".join(text), "".join(body), data)
+
+
+# ---- benchmarks ------------------------------------------------------------------------------
+
+
+def _as_groups(
+    runs: Sequence[BenchResult] | Mapping[str, Sequence[BenchResult]] | None,
+) -> dict[str, list[BenchResult]]:
+    if runs is None:
+        return {}
+    if isinstance(runs, Mapping):
+        return {k: list(v) for k, v in runs.items()}
+    return group_benchmarks(list(runs))
+
+
+def _fmt_value(value: float, unit: str) -> str:
+    if unit == TIME_UNIT:
+        for scale, suffix in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
+            if value >= scale:
+                return f"{value / scale:.3g}{suffix}"
+        return f"{value:.3g}ns"
+    if unit == "B/op":
+        for scale, suffix in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+            if value >= scale:
+                return f"{value / scale:.3g}{suffix}"
+        return f"{value:.0f}B"
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value)}"
+    return f"{value:.4g}"
+
+
+def _units(groups: Mapping[str, list[BenchResult]]) -> list[str]:
+    order = [TIME_UNIT, "B/op", "allocs/op", "MB/s"]
+    seen: list[str] = []
+    for runs in groups.values():
+        for r in runs:
+            for u in r.metrics:
+                if u not in seen:
+                    seen.append(u)
+    return [u for u in order if u in seen] + [u for u in seen if u not in order]
+
+
+def _summaries(groups: Mapping[str, list[BenchResult]], units: list[str]) -> dict[str, dict[str, stats.Summary]]:
+    out: dict[str, dict[str, stats.Summary]] = {}
+    for name, runs in groups.items():
+        out[name] = {}
+        for u in units:
+            xs = [r.metrics[u] for r in runs if u in r.metrics]
+            if xs:
+                out[name][u] = stats.summarize(xs)
+    return out
+
+
+def _cell(s: stats.Summary | None, unit: str) -> tuple[str, str]:
+    if s is None:
+        return "", ""
+    spread = f"±{s.spread_pct:.0f}%" if s.n > 1 else ""
+    return _fmt_value(s.median, unit), spread
+
+
+def _bar_chart(summ: Mapping[str, Mapping[str, stats.Summary]], unit: str) -> str:
+    items = [(name, s[unit]) for name, s in summ.items() if unit in s]
+    if not items:
+        return ""
+    label_w = min(320, max(60, max(len(n) for n, _ in items) * 7 + 10))
+    bar_w, row_h = 360, 22
+    top = max(s.hi for _, s in items) or 1.0
+    h = row_h * len(items) + 24
+    width = label_w + bar_w + 90
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{h}' viewBox='0 0 {width} {h}' "
+        f"role='img' aria-label='{_e(unit)} per benchmark' style='color:var(--jp-ui-font-color1,#222)'>"
+    ]
+    for i, (name, s) in enumerate(items):
+        y = 4 + i * row_h
+        w = max(1.0, s.median / top * bar_w)
+        lo, hi = s.lo / top * bar_w, s.hi / top * bar_w
+        cy = y + row_h / 2 - 2
+        parts.append(
+            f"<text x='{label_w - 6}' y='{cy + 4}' text-anchor='end' fill='currentColor'>{_e(name)}</text>"
+            f"<rect x='{label_w}' y='{y}' width='{w:.1f}' height='{row_h - 8}' rx='2' "
+            f"fill='var(--jp-brand-color1,#1976d2)' fill-opacity='0.75'/>"
+            f"<line x1='{label_w + lo:.1f}' x2='{label_w + hi:.1f}' y1='{cy}' y2='{cy}' stroke='currentColor'/>"
+            f"<line x1='{label_w + lo:.1f}' x2='{label_w + lo:.1f}' y1='{cy - 4}' y2='{cy + 4}' stroke='currentColor'/>"
+            f"<line x1='{label_w + hi:.1f}' x2='{label_w + hi:.1f}' y1='{cy - 4}' y2='{cy + 4}' stroke='currentColor'/>"
+            f"<text x='{label_w + max(w, hi) + 6:.1f}' y='{cy + 4}' fill='currentColor'>"
+            f"{_e(_fmt_value(s.median, unit))}</text>"
+        )
+    parts.append(
+        f"<text x='{label_w}' y='{h - 4}' fill='currentColor' fill-opacity='0.6'>"
+        f"median {_e(unit)}, whiskers: 95% CI</text></svg>"
+    )
+    return "".join(parts)
+
+
+def _comparisons(
+    base: Mapping[str, list[BenchResult]], new: Mapping[str, list[BenchResult]], units: list[str]
+) -> list[tuple[str, str, stats.Comparison]]:
+    rows: list[tuple[str, str, stats.Comparison]] = []
+    for name, runs in new.items():
+        old_runs = base.get(name)
+        if not old_runs:
+            continue
+        for u in units:
+            xs = [r.metrics[u] for r in old_runs if u in r.metrics]
+            ys = [r.metrics[u] for r in runs if u in r.metrics]
+            if xs and ys:
+                rows.append((name, u, stats.compare(xs, ys)))
+    return rows
+
+
+def _comparison_html(title: str, old_label: str, new_label: str, rows: list[tuple[str, str, stats.Comparison]]) -> str:
+    trs = []
+    for name, unit, c in rows:
+        cls = "gk-muted" if not c.significant else ("gk-pass" if (c.delta_pct or 0) < 0 else "gk-fail")
+        if unit in ("MB/s",) and c.significant:  # higher is better
+            cls = "gk-pass" if (c.delta_pct or 0) > 0 else "gk-fail"
+        trs.append(
+            f"<tr><td><code>{_e(name)}</code></td><td>{_e(unit)}</td>"
+            f"<td class='num'>{_e(_fmt_value(c.old.median, unit))} ±{c.old.spread_pct:.0f}%</td>"
+            f"<td class='num'>{_e(_fmt_value(c.new.median, unit))} ±{c.new.spread_pct:.0f}%</td>"
+            f"<td class='num {cls}'>{_e(c.delta_text)}</td>"
+            f"<td class='num gk-muted'>p={c.p:.3f} n={c.old.n}+{c.new.n}</td></tr>"
+        )
+    return (
+        f"<h4>{_e(title)}</h4><table><tr><th>benchmark</th><th>unit</th><th class='num'>{_e(old_label)}</th>"
+        f"<th class='num'>{_e(new_label)}</th><th class='num'>delta</th><th class='num'>p</th></tr>"
+        + "".join(trs)
+        + "</table>"
+    )
+
+
+def _comparison_text(old_label: str, new_label: str, rows: list[tuple[str, str, stats.Comparison]]) -> list[str]:
+    if not rows:
+        return []
+    w = max(len(n) for n, _, _ in rows)
+    out = [f"{'':{w}}  {'unit':9} {old_label:>14} {new_label:>14} {'delta':>9}"]
+    for name, unit, c in rows:
+        out.append(
+            f"{name:{w}}  {unit:9} {_fmt_value(c.old.median, unit) + f' ±{c.old.spread_pct:.0f}%':>14} "
+            f"{_fmt_value(c.new.median, unit) + f' ±{c.new.spread_pct:.0f}%':>14} {c.delta_text:>9} (p={c.p:.3f})"
+        )
+    return out
+
+
+def render_bench_report(
+    groups: Sequence[BenchResult] | Mapping[str, Sequence[BenchResult]],
+    *,
+    go_version: str,
+    previous: Sequence[BenchResult] | Mapping[str, Sequence[BenchResult]] | None = None,
+    compare_runs: Mapping[str, Sequence[BenchResult] | Mapping[str, Sequence[BenchResult]]] | None = None,
+) -> dict[str, Any]:
+    current = _as_groups(groups)
+    units = _units(current)
+    summ = _summaries(current, units)
+    n_runs = max((len(r) for r in current.values()), default=0)
+    procs = sorted({r.procs for runs in current.values() for r in runs})
+    meta = f"{go_version} · {n_runs} run{'s' if n_runs != 1 else ''} each"
+    if procs:
+        meta += f" · GOMAXPROCS {','.join(map(str, procs))}"
+    title = f"{len(current)} benchmark{'s' if len(current) != 1 else ''}"
+    body = [f"<div class='gk-sum gk-ok'>⏱ {_e(title)} <span class='gk-meta'>— {_e(meta)}</span></div>"]
+    text = [f"{title} ({meta})"]
+    if not current:
+        body.append(
+            "<div class='gk-muted'>no benchmark results (does the cell declare func BenchmarkX(b *testing.B)?)</div>"
+        )
+        text.append("no benchmark results")
+
+    if current:
+        head = "".join(f"<th class='num'>{_e(u)}</th><th></th>" for u in units)
+        trs = []
+        for name, by_unit in summ.items():
+            tds = "".join(
+                f"<td class='num'>{_e(v)}</td><td class='num gk-muted'>{_e(sp)}</td>"
+                for v, sp in (_cell(by_unit.get(u), u) for u in units)
+            )
+            trs.append(f"<tr><td><code>{_e(name)}</code></td><td class='num'>{len(current[name])}</td>{tds}</tr>")
+        body.append(f"<table><tr><th>benchmark</th><th class='num'>n</th>{head}</tr>{''.join(trs)}</table>")
+        w = max(len(n) for n in current)
+        text.append(f"{'':{w}}  {'n':>2}  " + "  ".join(f"{u:>18}" for u in units))
+        for name, by_unit in summ.items():
+            cells = []
+            for u in units:
+                v, sp = _cell(by_unit.get(u), u)
+                cells.append(f"{(v + ' ' + sp).strip():>18}")
+            text.append(f"{name:{w}}  {len(current[name]):>2}  " + "  ".join(cells))
+        main_unit = TIME_UNIT if TIME_UNIT in units else units[0]
+        body.append(_bar_chart(summ, main_unit))
+
+    data: dict[str, Any] = {
+        "go_version": go_version,
+        "benchmarks": {name: [asdict(r) for r in runs] for name, runs in current.items()},
+        "summary": {name: {u: asdict(s) for u, s in by.items()} for name, by in summ.items()},
+        "comparisons": [],
+    }
+
+    def add_comparison(title: str, old_label: str, new_label: str, old: Any, new: Any) -> None:
+        rows = _comparisons(_as_groups(old), _as_groups(new), units)
+        if not rows:
+            return
+        body.append(_comparison_html(title, old_label, new_label, rows))
+        text.append(title)
+        text.extend(_comparison_text(old_label, new_label, rows))
+        data["comparisons"].append(
+            {
+                "old": old_label,
+                "new": new_label,
+                "rows": [{"name": n, "unit": u, **asdict(c), "delta": c.delta_text} for n, u, c in rows],
+            }
+        )
+
+    if compare_runs and len(compare_runs) > 1:
+        labels = list(compare_runs)
+        for other in labels[1:]:
+            add_comparison(f"{labels[0]} vs {other}", labels[0], other, compare_runs[labels[0]], compare_runs[other])
+    elif previous:
+        add_comparison("vs previous run", "previous", "now", previous, current)
+    return _bundle("bench", "\n".join(text), "".join(body), _json_safe(data))
+
+
+def _json_safe(value: Any) -> Any:
+    # NaN/inf are not JSON; statistics of degenerate samples can produce them.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
