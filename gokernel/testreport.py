@@ -189,12 +189,13 @@ def condense_output(lines: list[str]) -> list[str]:
         else:
             out.append(line)
         i += 1
-    # Goroutine headers left without any notebook frame say nothing.
-    return [
+    # Goroutine headers left without any notebook frame say nothing; runs of blank lines collapse.
+    kept = [
         ln
         for j, ln in enumerate(out)
         if not (_GOROUTINE_HEADER.match(ln) and (j + 1 == len(out) or not out[j + 1].strip()))
     ]
+    return [ln for j, ln in enumerate(kept) if ln.strip() or (0 < j < len(kept) - 1 and kept[j - 1].strip())]
 
 
 def _frame(func: str, file: str, line: int, linemap: LineMap | None) -> Frame:
