@@ -87,6 +87,7 @@ class Failure:
 
 @dataclass
 class TestCase:
+    __test__ = False  # not a pytest class
     name: str  # last path element ("b" for TestA/b)
     full_name: str
     status: str = "run"  # pass | fail | skip | run
@@ -124,6 +125,7 @@ class Progress:
 
 @dataclass
 class TestRun:
+    __test__ = False  # not a pytest class
     tests: list[TestCase] = field(default_factory=list)
     packages: list[PackageResult] = field(default_factory=list)
     build_errors: list[Diagnostic] = field(default_factory=list)

@@ -201,8 +201,14 @@ def capture_all(root: Path) -> dict[str, Capture]:
     return out
 
 
+_captured: dict[str, Capture] = {}
+
+
 @pytest.fixture(scope="session")
 def gotest_captures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Capture]:
+    """All scenarios, run once per session even when several test modules import this fixture."""
     if not (Path(GO).exists() or shutil.which(GO)):
         pytest.skip(f"no Go toolchain at {GO}")
-    return capture_all(tmp_path_factory.mktemp("gotest"))
+    if not _captured:
+        _captured.update(capture_all(tmp_path_factory.mktemp("gotest")))
+    return _captured
