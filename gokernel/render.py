@@ -33,7 +33,7 @@ _CSS = """
  color:var(--jp-ui-font-color1,#222);line-height:1.45;max-width:980px}
 .gk-r code,.gk-r pre{font-family:var(--jp-code-font-family,ui-monospace,monospace);font-size:12px}
 .gk-r pre{background:var(--jp-layout-color2,rgba(127,127,127,.08));padding:6px 8px;margin:4px 0;
- border-radius:4px;white-space:pre-wrap;overflow-x:auto;color:var(--jp-content-font-color1,inherit)}
+ border-radius:4px;white-space:pre-wrap;overflow-x:auto;tab-size:4;color:var(--jp-content-font-color1,inherit)}
 .gk-sum{font-weight:600;padding:6px 10px;border-radius:4px;margin-bottom:6px;
  border-left:4px solid var(--gk-accent);background:var(--jp-layout-color2,rgba(127,127,127,.08))}
 .gk-ok{--gk-accent:var(--jp-success-color1,#2e7d32)}.gk-bad{--gk-accent:var(--jp-error-color1,#c62828)}
@@ -162,16 +162,18 @@ def _case_detail_html(case: TestCase, linemap: LineMap, cell_sources: Mapping[in
         parts.append("<div class='gk-fail'>race detected during execution of test</div>")
     if case.panicked:
         parts.append("<div class='gk-fail'>the test panicked</div>")
+    shown: set[str] = set()
     for f in case.failures:
         if f.loc is not None:
             src = _source_line(f.loc, cell_sources)
             line = f"<div><span class='gk-loc'>{_e(f.loc)}</span>: {_e(f.message)}</div>"
             if src is not None:
-                line += f"<pre class='gk-src'>{_e(src)}</pre>"
+                line += f"<pre class='gk-src'>{_e(src.strip())}</pre>"
             parts.append(line)
+            shown.add(f"{f.file}:{f.line}: {f.message}")
     # Race reports are shown as cards and runtime frames are noise; the full output stays one click away.
     full = [ln for ln in case.output if not ln.lstrip().startswith("--- ")]
-    short = condense_output(full)
+    short = [ln for ln in condense_output(full) if ln.strip() not in shown]
     if short:
         parts.append(f"<pre>{_e(linemap.rewrite(chr(10).join(short)))}</pre>")
     if len(short) < len(full):
@@ -238,7 +240,7 @@ def _race_html(i: int, race: Race) -> str:
     parts = [f"<div class='gk-card'><h4 class='gk-fail'>Data race #{i}{who}</h4>"]
     for a in race.accesses:
         g = f"goroutine {a.goroutine}" if a.goroutine is not None else "main goroutine"
-        label = f"{'Previous ' if a.previous else ''}{a.kind} by {g}"
+        label = f"{'Previous ' + a.kind if a.previous else a.kind.capitalize()} by {g}"
         parts.append(f"<div><b>{_e(label)}</b></div>{_stack_html(a.frames)}")
     for c in race.creations:
         parts.append(f"<div class='gk-muted'>goroutine {c.goroutine} ({_e(c.state)}) created at:</div>")
@@ -424,7 +426,8 @@ def _comparisons(
         for u in units:
             xs = [r.metrics[u] for r in old_runs if u in r.metrics]
             ys = [r.metrics[u] for r in runs if u in r.metrics]
-            if xs and ys:
+            # Constant metrics that did not change (0 allocs/op before and after) are noise in a comparison.
+            if xs and ys and not (len(set(xs) | set(ys)) == 1 and u != TIME_UNIT):
                 rows.append((name, u, stats.compare(xs, ys)))
     return rows
 
@@ -479,7 +482,7 @@ def render_bench_report(
     if procs:
         meta += f" · GOMAXPROCS {','.join(map(str, procs))}"
     title = f"{len(current)} benchmark{'s' if len(current) != 1 else ''}"
-    body = [f"<div class='gk-sum gk-ok'>⏱ {_e(title)} <span class='gk-meta'>— {_e(meta)}</span></div>"]
+    body = [f"<div class='gk-sum gk-ok'>◆ {_e(title)} <span class='gk-meta'>— {_e(meta)}</span></div>"]
     text = [f"{title} ({meta})"]
     if not current:
         body.append(

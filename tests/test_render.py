@@ -1,0 +1,190 @@
+"""Mimebundles for test runs, benchmarks and compile errors: escaping, cell mapping, text summary, JSON round-trip.
+
+The `browser` test renders each report with headless Chromium into tests/artifacts/*.png (light and dark).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gokernel import render
+from gokernel.diagnostics import Diagnostic
+from gokernel.linemap import CellLoc
+from gokernel.testreport import BenchResult, TestEventParser, TestRun
+from tests import conftest_gotest
+from tests.conftest_gotest import Capture, cell_linemap, cell_sources
+
+gotest_captures = conftest_gotest.gotest_captures
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def parse(cap: Capture) -> TestRun:
+    p = TestEventParser(cell_linemap())
+    for line in cap.lines():
+        p.feed(line)
+    return p.result()
+
+
+def test_report(cap: Capture, *, race: bool = False) -> dict[str, object]:
+    return render.render_test_report(
+        parse(cap), go_version="go1.27.3", race=race, linemap=cell_linemap(), cell_sources=cell_sources(cap.test_source)
+    )
+
+
+test_report.__test__ = False  # type: ignore[attr-defined]
+
+
+def html_text(bundle: dict[str, object]) -> str:
+    return str(bundle["text/html"])
+
+
+def check_shape(bundle: dict[str, object], kind: str) -> dict[str, object]:
+    assert set(bundle) == {"text/html", "text/plain", f"application/vnd.gokernel.{kind}+json"}
+    data = bundle[f"application/vnd.gokernel.{kind}+json"]
+    assert json.loads(json.dumps(data)) == data
+    h = html_text(bundle)
+    assert "<script" not in h and "http://" not in h.replace("http://www.w3.org/2000/svg", "")
+    return data  # type: ignore[return-value]
+
+
+def test_test_report_escapes_output_and_maps_cells(gotest_captures: dict[str, Capture]) -> None:
+    bundle = test_report(gotest_captures["mixed"])
+    data = check_shape(bundle, "testreport")
+    h = html_text(bundle)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in h
+    assert "boom &lt;b&gt;42&lt;/b&gt;" in h
+    assert "cell[3] line 12" in h and "t.Errorf(&quot;boom" in h  # mapped location with its source line
+    assert "<details open><summary><code>TestFail</code>" in h  # failures expanded
+    text = str(bundle["text/plain"])
+    assert text.splitlines()[0].startswith("✗ 3 passed, 3 failed, 1 skipped (7 tests)")
+    assert "race off" in text and "go1.27.3" in text
+    assert "cell[3] line 12: boom <b>42</b>" in text
+    assert data["passed"] == 3 and data["go_version"] == "go1.27.3"  # type: ignore[index]
+
+
+def test_race_report_card(gotest_captures: dict[str, Capture]) -> None:
+    bundle = test_report(gotest_captures["race"], race=True)
+    check_shape(bundle, "testreport")
+    h = html_text(bundle)
+    assert "Data race #1 in <code>TestRace</code>" in h
+    assert "race detected during execution of test" in h
+    assert re.search(r"class='gk-user'>scratch\.TestRace\.func1\(\) .*cell\[3\] line 9", h)
+    assert "runtime frame(s)</summary>" in h  # testing frames folded
+    text = str(bundle["text/plain"])
+    assert "1 data race" in text.splitlines()[0] and "race on" in text
+    assert "goroutine" in text and "created at cell[3] line 8" in text
+    assert "testing.go:2195" not in text
+
+
+def test_build_failure_renders_like_compile_errors(gotest_captures: dict[str, Capture]) -> None:
+    bundle = test_report(gotest_captures["build"])
+    h = html_text(bundle)
+    assert "2 compile errors" in h and "cell[3] line 6:7" in h
+    assert "build failed" in str(bundle["text/plain"]).splitlines()[0]
+
+
+def test_timeout_panic_and_coverage(gotest_captures: dict[str, Capture]) -> None:
+    assert "timed out" in str(test_report(gotest_captures["timeout"])["text/plain"]).splitlines()[0]
+    panic = test_report(gotest_captures["panic"])
+    assert "panic: assignment to entry in nil map" in html_text(panic)
+    assert "testing.tRunner" not in str(panic["text/plain"])  # runtime frames condensed away
+    assert "coverage 50.0%" in str(test_report(gotest_captures["cover"])["text/plain"])
+
+
+def test_diagnostics_show_source_and_caret() -> None:
+    diags = [
+        Diagnostic("undefined: x <y>", "main.go", 12, 7, CellLoc(4, 2, 7)),
+        Diagnostic("go: downloading example.com/m v1"),
+    ]
+    bundle = render.render_diagnostics(diags, {4: "a := 1\nb := x + a\n"})
+    data = check_shape(bundle, "diagnostics")
+    assert "undefined: x &lt;y&gt;" in html_text(bundle)
+    assert str(bundle["text/plain"]).splitlines()[:3] == [
+        "cell[4] line 2:7: undefined: x <y>",
+        "    b := x + a",
+        "          ^",
+    ]
+    assert data["diagnostics"][0]["loc"] == {"cell": 4, "line": 2, "column": 7}  # type: ignore[index]
+
+
+def _runs(name: str, values: list[float], extra: dict[str, float] | None = None) -> list[BenchResult]:
+    return [BenchResult(name, 2, 1000, {"ns/op": v, "B/op": 64, "allocs/op": 1, **(extra or {})}) for v in values]
+
+
+def test_bench_report_table_chart_and_comparison(gotest_captures: dict[str, Capture]) -> None:
+    run = parse(gotest_captures["bench"])
+    bundle = render.render_bench_report(run.benchmarks, go_version="go1.27.3")
+    data = check_shape(bundle, "bench")
+    h = html_text(bundle)
+    assert "<svg" in h and "currentColor" in h and "widgets/op" in h
+    assert set(data["benchmarks"]) == {"BenchmarkAdd", "BenchmarkAlloc"}  # type: ignore[call-overload]
+    assert "2 benchmarks" in str(bundle["text/plain"])
+
+    old = _runs("BenchmarkA", [100, 101, 99, 102, 98]) + _runs("BenchmarkB", [10, 11, 10, 11, 10])
+    new = _runs("BenchmarkA", [50, 51, 49, 52, 48]) + _runs("BenchmarkB", [10, 11, 10, 10, 11])
+    cmp = render.render_bench_report(new, go_version="go1.27.3", previous=old)
+    text = str(cmp["text/plain"])
+    row_a = next(ln for ln in text.splitlines() if ln.startswith("BenchmarkA") and "ns/op" in ln and "p=" in ln)
+    row_b = next(ln for ln in text.splitlines() if ln.startswith("BenchmarkB") and "ns/op" in ln and "p=" in ln)
+    assert "-50.00%" in row_a and "(p=0.008)" in row_a
+    assert " ~ " in row_b
+    rows = check_shape(cmp, "bench")["comparisons"][0]["rows"]  # type: ignore[index]
+    assert {(r["name"], r["unit"], r["delta"]) for r in rows if r["unit"] == "ns/op"} == {
+        ("BenchmarkA", "ns/op", "-50.00%"),
+        ("BenchmarkB", "ns/op", "~"),
+    }
+
+    multi = render.render_bench_report(new, go_version="go1.27.3", compare_runs={"go1.22.10": old, "go1.27.3": new})
+    assert "go1.22.10 vs go1.27.3" in html_text(multi)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium")
+def test_screenshots(gotest_captures: dict[str, Capture], tmp_path: Path) -> None:
+    old = _runs("BenchmarkParse", [1200, 1210, 1190, 1250, 1205]) + _runs("BenchmarkEncode/small", [90, 91, 92, 90, 89])
+    new = _runs("BenchmarkParse", [800, 810, 790, 805, 799]) + _runs("BenchmarkEncode/small", [91, 90, 92, 89, 90])
+    bench = parse(gotest_captures["bench"]).benchmarks
+    reports = {
+        "tests": test_report(gotest_captures["mixed"]),
+        "race": test_report(gotest_captures["race"], race=True),
+        "build": test_report(gotest_captures["build"]),
+        "timeout": test_report(gotest_captures["timeout"]),
+        "bench": render.render_bench_report(bench, go_version="go1.27.3"),
+        "bench_compare": render.render_bench_report(new, go_version="go1.27.3", previous=old),
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    # Light and dark side by side; the dark half sets the JupyterLab dark theme's variables, as JupyterLab does.
+    dark = (
+        "--jp-layout-color0:#111;--jp-layout-color2:#2a2a2a;--jp-ui-font-color1:#e0e0e0;"
+        "--jp-ui-font-color2:#aaa;--jp-content-font-color1:#e0e0e0;--jp-border-color1:#555;"
+        "--jp-border-color3:#333;--jp-brand-color1:#64b5f6;--jp-success-color1:#66bb6a;--jp-error-color1:#ef5350;"
+        "--jp-warn-color1:#ffa726;--jp-warn-color3:rgba(255,167,38,.18);background:#111;color:#e0e0e0"
+    )
+    shots: list[tuple[Path, subprocess.Popen[bytes]]] = []
+    for name, bundle in reports.items():
+        page = tmp_path / f"{name}.html"
+        half = "flex:1;padding:12px;min-width:0"
+        page.write_text(
+            "<!doctype html><meta charset='utf-8'><body style='margin:0;display:flex'>"
+            f"<div style='{half};background:#fff'>{bundle['text/html']}</div>"
+            f"<div style='{half};{dark}'>{bundle['text/html']}</div></body>"
+        )
+        png = ARTIFACTS / f"{name}.png"
+        png.unlink(missing_ok=True)
+        cmd = [
+            str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / f'profile-{name}'}",  # separate profiles run side by side
+            f"--screenshot={png}", "--window-size=1800,760", page.as_uri(),
+        ]  # fmt: skip
+        if len(shots) >= 2:
+            shots[-2][1].wait(timeout=60)  # two at a time on two cores
+        shots.append((png, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+    for png, proc in shots:
+        proc.wait(timeout=60)
+        assert png.exists() and png.stat().st_size > 5000, png
