@@ -65,7 +65,7 @@ def test_test_report_escapes_output_and_maps_cells(gotest_captures: dict[str, Ca
     assert text.splitlines()[0].startswith("✗ 3 passed, 3 failed, 1 skipped (7 tests)")
     assert "race off" in text and "go1.27.3" in text
     assert "cell[3] line 12: boom <b>42</b>" in text
-    assert data["passed"] == 3 and data["go_version"] == "go1.27.3"  # type: ignore[index]
+    assert data["passed"] == 3 and data["go_version"] == "go1.27.3"
 
 
 def test_race_report_card(gotest_captures: dict[str, Capture]) -> None:
