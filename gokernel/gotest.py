@@ -166,6 +166,9 @@ def _group(runs: Sequence[BenchResult] | Mapping[str, Sequence[BenchResult]]) ->
 
 
 def format_progress(p: Progress) -> str:
+    if p.benchmarks and not (p.passed or p.failed or p.skipped):
+        running = ", running" if p.running else ""
+        return f"▶ {p.benchmarks} benchmark result{'s' if p.benchmarks != 1 else ''}{running}"
     parts = [f"{p.passed} passed"]
     if p.failed:
         parts.append(f"{p.failed} failed")

@@ -3,7 +3,7 @@
 API:
     TestEventParser(linemap=None)
         .feed(line)      one stdout line of `go test -json`; non-JSON lines are kept in TestRun.raw_output
-        .progress()      Progress(passed, failed, skipped, running)
+        .progress()      Progress(passed, failed, skipped, running, benchmarks)
         .result()        TestRun
     TestRun: tests (top-level TestCase tree), packages, build_errors, build_output, races, benchmarks,
              coverage, elapsed, passed/failed/skipped, panicked, timeout, raw_output, package_output
@@ -121,6 +121,7 @@ class Progress:
     failed: int = 0
     skipped: int = 0
     running: int = 0
+    benchmarks: int = 0  # benchmark result lines so far
 
 
 @dataclass
@@ -425,6 +426,7 @@ class TestEventParser:
                 p.skipped += 1
             else:
                 p.running += 1
+        p.benchmarks = len(self._run.benchmarks)
         return p
 
     def result(self) -> TestRun:

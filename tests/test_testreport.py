@@ -105,6 +105,10 @@ def test_benchmarks_with_custom_metrics_and_split_lines(gotest_captures: dict[st
     assert add.metrics["widgets/op"] == 2.5
     assert set(add.metrics) == {"ns/op", "widgets/op", "B/op", "allocs/op"}
     assert all(r.metrics["allocs/op"] == 1 for r in groups["BenchmarkAlloc"])
+    p = TestEventParser()
+    for line in gotest_captures["bench"].lines():
+        p.feed(line)
+    assert gotest.format_progress(p.progress()) == "▶ 6 benchmark results"
 
 
 def test_progress_while_feeding(gotest_captures: dict[str, Capture]) -> None:
@@ -115,7 +119,7 @@ def test_progress_while_feeding(gotest_captures: dict[str, Capture]) -> None:
         p.feed(line.encode())
         seen_running |= p.progress().running > 0
     assert seen_running
-    assert p.progress() == Progress(passed=3, failed=3, skipped=1, running=0)
+    assert p.progress() == Progress(passed=3, failed=3, skipped=1, running=0, benchmarks=0)
     assert gotest.format_progress(p.progress()) == "▶ 3 passed, 3 failed, 1 skipped"
 
 
