@@ -57,7 +57,7 @@ def test_real_go_build_output(tmp_path: Path) -> None:
     if not Path(GO).exists():
         pytest.skip(f"no Go toolchain at {GO}")
     (tmp_path / "go.mod").write_text("module scratch\n\ngo 1.22\n")
-    (tmp_path / "main.go").write_text('package main\n\nfunc main() {\n\tvar s string = 1\n\tundefinedFn()\n}\n')
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {\n\tvar s string = 1\n\tundefinedFn()\n}\n")
     env = {**os.environ, "GOTOOLCHAIN": "local", "GOPROXY": "off"}
     res = subprocess.run([GO, "build", "."], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert res.returncode != 0
