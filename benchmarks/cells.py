@@ -226,7 +226,7 @@ class Bench:
         self.rows.append(Row("5 %%test -race", "s", s, floor, checks=checks, note=note))
 
     def go_bench(self, k: KernelSession) -> None:
-        cmd = [[self.go, "test", "-json", "-run", "^$", "-bench", ".", *BENCH_FLAGS, "."]]
+        cmd = [[self.go, "test", "-json", "-run", "^$", "-bench", ".", "-benchmem", *BENCH_FLAGS, "."]]
         samples, floor_samples, _ = self.paired(k, BENCH_CELL, cmd, expect_token=False)
         s, floor = summarize(samples), summarize(floor_samples)
         checks = [Check("×go test -bench", ratio(s.median, floor.median), 1.15)]
