@@ -1,8 +1,8 @@
 """`python -m gokernel`: launch the kernel (what kernel.json runs) or a subcommand.
 
-    python -m gokernel install [--user|--sys-prefix|--prefix P]
-    python -m gokernel kernelspec-path
-    python -m gokernel toolchains [list|use ID|install VERSION] [--json]
+python -m gokernel install [--user|--sys-prefix|--prefix P]
+python -m gokernel kernelspec-path
+python -m gokernel toolchains [list|use ID|install VERSION] [--json]
 """
 
 from __future__ import annotations

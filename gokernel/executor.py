@@ -257,9 +257,7 @@ class GoSession:
         exe = shutil.which(argv[0], path=env.get("PATH"))
         if exe is None:
             return CellOutcome.error("CommandNotFound", f"{argv[0]}: command not found")
-        res = runner.run(
-            [exe, *argv[1:]], cwd=self.scratch.root, env=env, on_stdout=io.stdout, on_stderr=io.stderr
-        )
+        res = runner.run([exe, *argv[1:]], cwd=self.scratch.root, env=env, on_stdout=io.stdout, on_stderr=io.stderr)
         if res.interrupted:
             return interrupted_outcome()
         if res.returncode:
@@ -273,7 +271,9 @@ class GoSession:
         except (NoToolchainError, UnknownToolchainError) as e:
             return CellOutcome.error("NoToolchain" if isinstance(e, NoToolchainError) else "ToolchainError", str(e))
         if self.last_toolchain is not None and self.last_toolchain.id != tc.id:
-            io.display({"text/plain": f"[gokernel] now using {tc.version} ({tc.label}), was {self.last_toolchain.version}"})
+            io.display(
+                {"text/plain": f"[gokernel] now using {tc.version} ({tc.label}), was {self.last_toolchain.version}"}
+            )
             self._built_digest = None
         self.last_toolchain = tc
         self.scratch.ensure_gomod(tc.version)
@@ -318,15 +318,21 @@ class GoSession:
             composed = compose.compose(store, parsed, cell_no, std=std, mode="run", known_void=self.known_void)
             self.scratch.write(composed.files)
             res = self._build([], env, tc, io, binary)
-            if res is not None and res.returncode != 0 and not res.interrupted:
-                if compose.is_void_result_error(res.captured_stderr, composed):
-                    if composed.result_callee:
-                        self.known_void = self.known_void | {composed.result_callee}
-                    composed = compose.compose(
-                        store, parsed, cell_no, std=std, mode="run", show_result=False, known_void=self.known_void
-                    )
-                    self.scratch.write(composed.files)
-                    res = self._build([], env, tc, io, binary)
+            void_result = (
+                res is not None
+                and res.returncode != 0
+                and not res.interrupted
+                and compose.is_void_result_error(res.captured_stderr, composed)
+            )
+            if void_result:
+                # The trailing expression had no value: remember the callee and build it as a statement.
+                if composed.result_callee:
+                    self.known_void = self.known_void | {composed.result_callee}
+                composed = compose.compose(
+                    store, parsed, cell_no, std=std, mode="run", show_result=False, known_void=self.known_void
+                )
+                self.scratch.write(composed.files)
+                res = self._build([], env, tc, io, binary)
             if res is not None and res.returncode != 0:
                 return self._compile_failure(res, composed.linemap, io)
             if res is not None and res.captured_stderr.strip():
@@ -439,6 +445,7 @@ class GoSession:
                 args,
                 cell_tests=[t for t in parsed.tests if t.startswith("Test")] if cell_no is not None else [],
                 race_available=race_ok,
+                race_unavailable_reason=why,
             )
         except ValueError as e:
             return CellOutcome.error("MagicError", str(e))
@@ -464,7 +471,9 @@ class GoSession:
             self.store = store
         if run.build_errors:
             first = run.build_errors[0]
-            return CellOutcome.error("CompileError", str(first), diagnostics.format_diagnostics(run.build_errors).splitlines())
+            return CellOutcome.error(
+                "CompileError", str(first), diagnostics.format_diagnostics(run.build_errors).splitlines()
+            )
         if run.failed or res.returncode not in (0, None):
             races = f", {len(run.races)} data race(s)" if run.races else ""
             return CellOutcome.error("TestFailure", f"{run.failed} test(s) failed{races}", [bundle["text/plain"]])
@@ -508,7 +517,9 @@ class GoSession:
                 self.scratch.ensure_gomod(tc.version)
                 io.display(render.render_diagnostics(run.build_errors, self.store_sources()))
                 return CellOutcome.error(
-                    "CompileError", str(run.build_errors[0]), diagnostics.format_diagnostics(run.build_errors).splitlines()
+                    "CompileError",
+                    str(run.build_errors[0]),
+                    diagnostics.format_diagnostics(run.build_errors).splitlines(),
                 )
             runs[f"{target.version} ({target.label})" if len(targets) > 1 else target.version] = run
         self.scratch.ensure_gomod(tc.version)
@@ -543,5 +554,5 @@ def render_listing(listing: list[tuple[str, str, int]]) -> dict[str, Any]:
         f"<tr><td>{html.escape(k)}</td><td><code>{html.escape(n)}</code></td><td>cell[{c}]</td></tr>"
         for k, n, c in listing
     )
-    html = f"<table class='gokernel-ls'><tr><th>kind</th><th>name</th><th>defined in</th></tr>{rows}</table>"
-    return {"text/plain": text, "text/html": html}
+    table = f"<table class='gokernel-ls'><tr><th>kind</th><th>name</th><th>defined in</th></tr>{rows}</table>"
+    return {"text/plain": text, "text/html": table}

@@ -30,7 +30,9 @@ class History:
     def range(self, start: int, stop: int | None, *, output: bool = False) -> list[tuple[Any, ...]]:
         return [self._item(e, output) for e in self.entries if e[0] >= start and (stop is None or e[0] < stop)]
 
-    def search(self, pattern: str, *, n: int | None = None, unique: bool = False, output: bool = False) -> list[tuple[Any, ...]]:
+    def search(
+        self, pattern: str, *, n: int | None = None, unique: bool = False, output: bool = False
+    ) -> list[tuple[Any, ...]]:
         hits = [e for e in self.entries if fnmatch.fnmatchcase(e[1], pattern or "*")]
         if unique:
             seen: set[str] = set()

@@ -20,7 +20,9 @@ def kernelspec_dir() -> Path:
     return Path(str(files("gokernel") / "kernelspec"))
 
 
-def install(*, user: bool = False, prefix: str | None = None, name: str = KERNEL_NAME, display_name: str | None = None) -> str:
+def install(
+    *, user: bool = False, prefix: str | None = None, name: str = KERNEL_NAME, display_name: str | None = None
+) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         spec_dir = Path(tmp) / name
         shutil.copytree(kernelspec_dir(), spec_dir)

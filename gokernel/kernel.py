@@ -14,21 +14,85 @@ from typing import Any
 from ipykernel.kernelbase import Kernel
 
 from . import __version__, cells, kernelstate
-from .history import History
 from .executor import CellIO, CellOutcome, GoSession, interrupted_outcome
+from .history import History
 from .magics import CELL_MAGICS, LINE_MAGICS
 from .scratch import ScratchModule
 from .toolchains import NoToolchainError, UnknownToolchainError
 
-GO_KEYWORDS = (
-    "break case chan const continue default defer else fallthrough for func go goto if import interface map "
-    "package range return select struct switch type var"
-).split()
-GO_BUILTINS = (
-    "append cap clear close complex copy delete imag len make max min new panic print println real recover "
-    "any bool byte comparable complex64 complex128 error float32 float64 int int8 int16 int32 int64 rune string "
-    "uint uint8 uint16 uint32 uint64 uintptr true false iota nil"
-).split()
+GO_KEYWORDS = [
+    "break",
+    "case",
+    "chan",
+    "const",
+    "continue",
+    "default",
+    "defer",
+    "else",
+    "fallthrough",
+    "for",
+    "func",
+    "go",
+    "goto",
+    "if",
+    "import",
+    "interface",
+    "map",
+    "package",
+    "range",
+    "return",
+    "select",
+    "struct",
+    "switch",
+    "type",
+    "var",
+]
+GO_BUILTINS = [
+    "append",
+    "cap",
+    "clear",
+    "close",
+    "complex",
+    "copy",
+    "delete",
+    "imag",
+    "len",
+    "make",
+    "max",
+    "min",
+    "new",
+    "panic",
+    "print",
+    "println",
+    "real",
+    "recover",
+    "any",
+    "bool",
+    "byte",
+    "comparable",
+    "complex64",
+    "complex128",
+    "error",
+    "float32",
+    "float64",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "rune",
+    "string",
+    "uint",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "uintptr",
+    "true",
+    "false",
+    "iota",
+    "nil",
+]
 _IDENT_AT_END = re.compile(r"([A-Za-z_][A-Za-z0-9_]*\.)?([A-Za-z_][A-Za-z0-9_]*)?$")
 _IDENT_AROUND = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
@@ -60,9 +124,7 @@ class KernelIO(CellIO):
 
     def result(self, bundle: dict[str, Any]) -> None:
         self.last_result = bundle.get("text/plain")
-        self._send(
-            "execute_result", {"execution_count": self.kernel.execution_count, "data": bundle, "metadata": {}}
-        )
+        self._send("execute_result", {"execution_count": self.kernel.execution_count, "data": bundle, "metadata": {}})
 
     def input(self, prompt: str) -> str | None:
         if not self.allow_stdin:
@@ -216,7 +278,9 @@ class GoKernel(Kernel):
         tc = self.go.last_toolchain
         return list(self.go._std.get(tc.id, {})) if tc else []
 
-    async def do_inspect(self, code: str, cursor_pos: int, detail_level: int = 0, omit_sections: Any = ()) -> dict[str, Any]:  # type: ignore[override]
+    async def do_inspect(
+        self, code: str, cursor_pos: int, detail_level: int = 0, omit_sections: Any = ()
+    ) -> dict[str, Any]:  # type: ignore[override]
         word = word_at(code, cursor_pos)
         doc = go_doc(self, word) if word else ""
         if not doc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -31,10 +32,8 @@ def write(kernel_id: str, data: dict[str, Any]) -> None:
 
 
 def remove(kernel_id: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         (state_dir() / f"{kernel_id}.json").unlink()
-    except FileNotFoundError:
-        pass
 
 
 def _alive(pid: int) -> bool:

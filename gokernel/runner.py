@@ -9,6 +9,7 @@ first, SIGKILL after a grace period, so `for {}` loops and grandchildren die too
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import platform
 import selectors
@@ -68,10 +69,8 @@ def waiting_for_stdin(pid: int) -> bool:
 
 
 def _kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def stop_process_group(proc: subprocess.Popen[bytes], grace: float = GRACE_SECONDS) -> None:
@@ -84,10 +83,8 @@ def stop_process_group(proc: subprocess.Popen[bytes], grace: float = GRACE_SECON
         time.sleep(0.02)
     # Grandchildren may outlive the leader; KILL the group regardless.
     _kill_group(proc, signal.SIGKILL)
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=2)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 class _Decoder:
@@ -232,10 +229,8 @@ def run(
         sel.close()
         for f in (proc.stdout, proc.stderr, proc.stdin, side_file):
             if f is not None:
-                try:
+                with contextlib.suppress(OSError):
                     f.close()
-                except OSError:
-                    pass
     try:
         result.returncode = proc.wait(timeout=5)
     except subprocess.TimeoutExpired:

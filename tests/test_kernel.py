@@ -58,7 +58,7 @@ def test_redefinition_replaces_and_unused_top_level_var_is_fine(kernel: GoKernel
 
 
 def test_ls_rm_reset(kernel: GoKernelDriver) -> None:
-    ok(kernel, "const Greeting = \"hi\"\nfunc shout() string { return Greeting + \"!\" }")
+    ok(kernel, 'const Greeting = "hi"\nfunc shout() string { return Greeting + "!" }')
     ex = ok(kernel, "%ls")
     listing = ex.of_type("display_data")[0]["content"]["data"]["text/plain"]
     assert "Greeting" in listing and "shout" in listing
@@ -86,7 +86,7 @@ def test_compile_error_points_to_cell_line(kernel: GoKernelDriver) -> None:
 
 
 def test_panic_traceback_maps_frames_to_cells(kernel: GoKernelDriver) -> None:
-    first = ok(kernel, "func explode(n int) int {\n\tif n > 2 {\n\t\tpanic(\"boom\")\n\t}\n\treturn n\n}")
+    first = ok(kernel, 'func explode(n int) int {\n\tif n > 2 {\n\t\tpanic("boom")\n\t}\n\treturn n\n}')
     n1 = first.reply["content"]["execution_count"]
     ex = kernel.execute('fmt.Println("before")\nexplode(3)')
     assert ex.status == "error"
@@ -107,7 +107,7 @@ def test_exit_status_is_an_error(kernel: GoKernelDriver) -> None:
 
 def test_output_streams_while_running(kernel: GoKernelDriver) -> None:
     code = (
-        "for i := 0; i < 5; i++ {\n\tfmt.Println(\"tick\", i)\n\tfmt.Fprintln(os.Stderr, \"err\", i)\n"
+        'for i := 0; i < 5; i++ {\n\tfmt.Println("tick", i)\n\tfmt.Fprintln(os.Stderr, "err", i)\n'
         "\ttime.Sleep(200 * time.Millisecond)\n}"
     )
     ex = ok(kernel, code)
@@ -156,7 +156,7 @@ def test_stdin_round_trip_and_eof_without_stdin(kernel: GoKernelDriver) -> None:
 
 
 def test_goroutines_left_running_get_a_warning(kernel: GoKernelDriver) -> None:
-    ex = ok(kernel, "go func() { select {} }()\ngo func() { select {} }()\nfmt.Println(\"done\")")
+    ex = ok(kernel, 'go func() { select {} }()\ngo func() { select {} }()\nfmt.Println("done")')
     assert "2 goroutine(s) were still running" in ex.stream("stderr")
 
 
@@ -172,7 +172,7 @@ def test_generics_goroutines_channels_defer_recover(kernel: GoKernelDriver) -> N
         kernel,
         "ch := make(chan int)\ngo func() { for i := 1; i <= 3; i++ { ch <- i }; close(ch) }()\nsum := 0\n"
         "for v := range ch { sum += v }\n_, err := safeDiv(1, 0)\n"
-        'fmt.Println(sum, Map([]int{1, 2}, func(i int) string { return strconv.Itoa(i * 10) }), err)',
+        "fmt.Println(sum, Map([]int{1, 2}, func(i int) string { return strconv.Itoa(i * 10) }), err)",
     )
     assert ex.stream() == "6 [10 20] recovered: runtime error: integer division by zero\n"
 
@@ -198,7 +198,11 @@ def test_kernel_info_language_info(kernel: GoKernelDriver) -> None:
 def test_restart_resets_decls_but_keeps_module_requirements() -> None:
     k = GoKernelDriver(env={"JPY_SESSION_NAME": "/notebooks/uuid-demo.ipynb"})
     try:
-        ex = ok(k, 'import "github.com/google/uuid"\nfunc newID() string { return uuid.NewString() }\nlen(newID())', timeout=300)
+        ex = ok(
+            k,
+            'import "github.com/google/uuid"\nfunc newID() string { return uuid.NewString() }\nlen(newID())',
+            timeout=300,
+        )
         assert ex.result == "36"
         scratch = Path(ok(k, "%scratch").stream().strip())
         assert "github.com/google/uuid" in (scratch / "go.mod").read_text()

@@ -22,7 +22,12 @@ def test_line_magics_and_shell_commands_in_order() -> None:
 
 @pytest.mark.parametrize(
     "cell, message",
-    [("%%nope\nx", "unknown cell magic"), ("%frob", "unknown magic %frob"), ("x := 1\n%%test", "first line"), ("%go 'open", "line 1")],
+    [
+        ("%%nope\nx", "unknown cell magic"),
+        ("%frob", "unknown magic %frob"),
+        ("x := 1\n%%test", "first line"),
+        ("%go 'open", "line 1"),
+    ],
 )
 def test_bad_magics_get_clear_errors(cell: str, message: str) -> None:
     with pytest.raises(magics.MagicError, match=message):

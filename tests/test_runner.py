@@ -18,7 +18,9 @@ def test_streams_chunks_as_they_come(tmp_path: Path) -> None:
     seen: list[tuple[float, str]] = []
     code = "import time,sys\nfor i in range(3):\n print(i, flush=True)\n time.sleep(0.3)\n"
     t0 = time.monotonic()
-    res = runner.run([PY, "-c", code], cwd=tmp_path, env=os.environ, on_stdout=lambda s: seen.append((time.monotonic(), s)))
+    res = runner.run(
+        [PY, "-c", code], cwd=tmp_path, env=os.environ, on_stdout=lambda s: seen.append((time.monotonic(), s))
+    )
     assert res.returncode == 0
     assert "".join(s for _, s in seen) == "0\n1\n2\n"
     assert seen[0][0] - t0 < res.elapsed - 0.5  # first chunk long before the end
@@ -50,7 +52,12 @@ def test_output_limit_truncates(tmp_path: Path) -> None:
     got: list[str] = []
     notes: list[int] = []
     res = runner.run(
-        [PY, "-c", code], cwd=tmp_path, env=os.environ, on_stdout=got.append, output_limit=1_000_000, on_truncate=notes.append
+        [PY, "-c", code],
+        cwd=tmp_path,
+        env=os.environ,
+        on_stdout=got.append,
+        output_limit=1_000_000,
+        on_truncate=notes.append,
     )
     assert res.truncated and notes == [1_000_000]
     assert sum(map(len, got)) == 1_000_000

@@ -10,7 +10,9 @@ def test_gomod_follows_the_toolchain_and_drops_toolchain_line(tmp_path: Path) ->
     m = ScratchModule(tmp_path / "nb")
     m.ensure_gomod("go1.27.3")
     assert (m.root / "go.mod").read_text() == "module scratch\n\ngo 1.27\n"
-    (m.root / "go.mod").write_text("module scratch\n\ngo 1.27.3\n\ntoolchain go1.27.3\n\nrequire example.com/x v1.0.0\n")
+    (m.root / "go.mod").write_text(
+        "module scratch\n\ngo 1.27.3\n\ntoolchain go1.27.3\n\nrequire example.com/x v1.0.0\n"
+    )
     m.ensure_gomod("go1.22.10")
     text = (m.root / "go.mod").read_text()
     assert "go 1.22\n" in text and "toolchain" not in text and "require example.com/x v1.0.0" in text
