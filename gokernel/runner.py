@@ -105,6 +105,7 @@ def run(
     on_stderr: TextCallback | None = None,
     read_stdin: Callable[[], str | None] | None = None,
     side_channel: bool = False,
+    on_side: Callable[[bytes], None] | None = None,
     output_limit: int | None = None,
     on_truncate: Callable[[int], None] | None = None,
 ) -> ProcessResult:
@@ -113,6 +114,7 @@ def run(
     Output goes to the callbacks as it arrives (or is captured into the result when a callback is
     None). `read_stdin` is asked for a line whenever the program blocks reading stdin; returning
     None closes stdin (EOF). Without it stdin is /dev/null, so a program reading it sees EOF at once.
+    Side-channel bytes go to `on_side` as they arrive when given, else into `result.side_channel`.
     """
     side_r = side_w = -1
     if side_channel:
@@ -194,7 +196,7 @@ def run(
                         deliver(key.data, decoders[key.data](b"", final=True))
                     continue
                 if key.data == "side":
-                    side_chunks.append(data)
+                    (on_side or side_chunks.append)(data)
                     continue
                 if key.data == "out":
                     result.stdout_bytes += len(data)
@@ -229,7 +231,7 @@ def run(
                     if not select.select([fd], [], [], 0)[0] or not (rest := os.read(fd, READ_SIZE)):
                         break
                     if key.data == "side":
-                        side_chunks.append(rest)
+                        (on_side or side_chunks.append)(rest)
                     else:
                         deliver(key.data, decoders[key.data](rest))
         for name, decoder in decoders.items():
@@ -258,24 +260,46 @@ class SideRecords:
     other: dict[str, str] = field(default_factory=dict)
 
 
+class SideChannelReader:
+    """Incremental parser of `<tag> <length>\\n<payload>` records written by the generated program on fd 3.
+
+    Bytes may arrive split anywhere; `feed` returns the records completed by them, in order.
+    """
+
+    def __init__(self) -> None:
+        self._buf = b""
+
+    def feed(self, data: bytes) -> list[tuple[str, str]]:
+        self._buf += data
+        records: list[tuple[str, str]] = []
+        while True:
+            nl = self._buf.find(b"\n")
+            if nl < 0:
+                return records
+            header = self._buf[:nl].decode(errors="replace").split()
+            if len(header) != 2 or not header[1].isdigit():
+                self._buf = b""  # not our protocol: drop it rather than misparse the rest
+                return records
+            size = int(header[1])
+            if len(self._buf) < nl + 1 + size:
+                return records
+            payload = self._buf[nl + 1 : nl + 1 + size].decode(errors="replace")
+            self._buf = self._buf[nl + 1 + size :]
+            records.append((header[0], payload))
+
+
+def add_side_record(out: SideRecords, tag: str, payload: str) -> None:
+    if tag == "result":
+        out.result = payload
+    elif tag == "goroutines":
+        out.goroutines = int(payload) if payload.strip().isdigit() else 0
+    else:
+        out.other[tag] = payload
+
+
 def parse_side_channel(data: bytes) -> SideRecords:
-    """Parse `<tag> <length>\\n<payload>` records written by the generated program on fd 3."""
+    """All records of a complete side-channel capture."""
     out = SideRecords()
-    pos = 0
-    while pos < len(data):
-        nl = data.find(b"\n", pos)
-        if nl < 0:
-            break
-        header = data[pos:nl].decode(errors="replace").split()
-        if len(header) != 2 or not header[1].isdigit():
-            break
-        tag, size = header[0], int(header[1])
-        payload = data[nl + 1 : nl + 1 + size].decode(errors="replace")
-        pos = nl + 1 + size
-        if tag == "result":
-            out.result = payload
-        elif tag == "goroutines":
-            out.goroutines = int(payload) if payload.strip().isdigit() else 0
-        else:
-            out.other[tag] = payload
+    for tag, payload in SideChannelReader().feed(data):
+        add_side_record(out, tag, payload)
     return out

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 
 from filelock import FileLock
@@ -19,6 +20,9 @@ from platformdirs import user_cache_dir
 from .atomic import atomic_write_text, write_if_changed
 
 MODULE_PATH = "scratch"
+# The kernel's rich-output package lives inside every scratch module; cells get it by writing `display.HTML(...)`.
+DISPLAY_IMPORT_PATH = f"{MODULE_PATH}/display"
+_DISPLAY_FILE = "display/display.go"
 _GO_DIRECTIVE = re.compile(r"^go\s+\S+\s*$", re.MULTILINE)
 _TOOLCHAIN_DIRECTIVE = re.compile(r"^toolchain\s+\S+\s*\n", re.MULTILINE)
 _GENERATED = ("main.go", "main_test.go")
@@ -74,6 +78,12 @@ class ScratchModule:
         new = _TOOLCHAIN_DIRECTIVE.sub("", new)
         write_if_changed(self.gomod, new)
 
+    def ensure_display_package(self) -> None:
+        source = resources.files("gokernel").joinpath("gosrc", "display.go").read_text()
+        path = self.root / _DISPLAY_FILE
+        path.parent.mkdir(exist_ok=True)
+        write_if_changed(path, source)
+
     def write(self, files: Mapping[str, str]) -> None:
         """Write the generated sources; remove generated files that this composition does not have."""
         for name, text in files.items():
@@ -85,7 +95,7 @@ class ScratchModule:
     def digest(self, *extra: str) -> str:
         """Content hash of everything a build depends on in this module (plus `extra` keys)."""
         h = hashlib.sha256()
-        for name in ("go.mod", "go.sum", *_GENERATED):
+        for name in ("go.mod", "go.sum", _DISPLAY_FILE, *_GENERATED):
             p = self.root / name
             h.update(name.encode())
             h.update(p.read_bytes() if p.exists() else b"\0missing")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -98,6 +99,30 @@ def test_panic_traceback_maps_frames_to_cells(kernel: GoKernelDriver) -> None:
     assert ex.stream() == "before\n"
     # The kernel is fine afterwards.
     assert ok(kernel, "1 + 1").result == "2"
+
+
+def test_display_package_shows_rich_output_while_the_program_runs(kernel: GoKernelDriver) -> None:
+    ex = ok(
+        kernel,
+        'display.HTML("<b>step 1</b>")\n'
+        "time.Sleep(800 * time.Millisecond)\n"
+        'display.JSON(map[string]any{"n": 2, "tags": []string{"a"}})\n'
+        'display.SVG(`<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>`)',
+    )
+    shown = ex.of_type("display_data")
+    assert [sorted(m["content"]["data"]) for m in shown] == [
+        ["text/html", "text/plain"],
+        ["application/json", "text/plain"],
+        ["image/svg+xml", "text/plain"],
+    ]
+    assert shown[0]["content"]["data"]["text/html"] == "<b>step 1</b>"
+    assert shown[1]["content"]["data"]["application/json"] == {"n": 2, "tags": ["a"]}
+    # Streamed: the first display arrived while the program was still sleeping.
+    assert ex.finished - shown[0]["_t"] > 0.5
+    # The same binary run by hand (no side channel on fd 3) skips the display calls and exits cleanly.
+    binary = Path(ok(kernel, "%scratch").stream().strip()) / ".gokernel" / "cell"
+    run = subprocess.run([str(binary)], capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0 and run.stdout == "" and run.stderr == ""
 
 
 def test_exit_status_is_an_error(kernel: GoKernelDriver) -> None:

@@ -25,6 +25,11 @@ class GoKernelProtocolTests(jkt.KernelTests):
     incomplete_code_samples = ["func f() {", "if true {", "x := `raw", "fmt.Println(1,"]
     invalid_code_samples = ["}", "fmt.Println(1))"]
     code_inspect_sample = "strings.Repeat"
+    code_display_data = [
+        {"code": 'display.HTML("<b>go</b>")', "mime": "text/html"},
+        {"code": 'display.Markdown("*go*")', "mime": "text/markdown"},
+        {"code": "display.PNG([]byte{0x89, 'P', 'N', 'G'})", "mime": "image/png"},
+    ]
     supported_history_operations = ("tail", "range", "search")
     code_history_pattern = "6 *"
 
