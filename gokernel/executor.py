@@ -167,6 +167,8 @@ class GoSession:
 
     def prewarm(self) -> threading.Thread | None:
         """Build the most used std packages in the background so the first cell does not pay for them."""
+        if self.last_toolchain is not None:  # a cell already ran: its build warmed the cache
+            return None
         try:
             tc = self.toolchain()
         except (NoToolchainError, UnknownToolchainError):
