@@ -170,6 +170,26 @@ def test_interrupt_stops_a_tight_loop_within_a_second(kernel: GoKernelDriver) ->
     assert ok(kernel, '"alive"').result == '"alive"'
 
 
+def test_interrupt_stops_a_compile_under_way(tmp_path: Path) -> None:
+    # An empty build cache makes `go build` of a net/http program take several seconds.
+    k = GoKernelDriver(env={"GOCACHE": str(tmp_path / "gocache")})
+    try:
+        result: dict[str, Execution] = {}
+        t = threading.Thread(target=lambda: result.update(ex=k.execute('import "net/http"\nhttp.StatusText(418)')))
+        t.start()
+        time.sleep(2.0)
+        assert t.is_alive(), "the build finished before it could be interrupted"
+        t0 = time.monotonic()
+        k.km.interrupt_kernel()
+        t.join(30)
+        elapsed = time.monotonic() - t0
+        assert result["ex"].reply["content"]["ename"] == "KeyboardInterrupt"
+        assert elapsed < 1.5, elapsed
+        assert ok(k, "%scratch").status == "ok"  # the kernel is still there
+    finally:
+        k.shutdown()
+
+
 def test_stdin_round_trip_and_eof_without_stdin(kernel: GoKernelDriver) -> None:
     code = 'var name string\nfmt.Print("name? ")\nfmt.Scanln(&name)\nfmt.Println("hello", name)'
     ex = ok(kernel, code, allow_stdin=True, stdin_reply="gopher")
