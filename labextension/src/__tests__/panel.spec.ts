@@ -1,0 +1,125 @@
+import { ToolchainModel } from '../model';
+import { ToolchainPanel } from '../panel';
+import { IToolchain } from '../request';
+import { FakeServer } from './fakeServer';
+
+function tc(id: string, version: string, source: string, label: string, usable = true, reason = ''): IToolchain {
+  return { id, version, goroot: `/roots/${id}/go`, go: `/roots/${id}/go/bin/go`, source, label, usable, reason };
+}
+
+const OLD = tc('config-old', 'go1.22.10', 'config', 'GOKERNEL_TOOLCHAIN_PATHS');
+const NEW = tc('env-new', 'go1.27.3', 'env', 'this Python env');
+const BROKEN = tc('path-x', 'unknown', 'path', 'PATH', false, 'go env failed');
+
+function activeIdIn(panel: ToolchainPanel): string[] {
+  return Array.from(panel.node.querySelectorAll<HTMLElement>('.jp-GoToolchains-row.jp-mod-active')).map(
+    li => li.dataset.id!
+  );
+}
+
+function row(panel: ToolchainPanel, id: string): HTMLElement {
+  const li = panel.node.querySelector<HTMLElement>(`li[data-id="${id}"]`);
+  if (!li) {
+    throw new Error(`no row ${id}`);
+  }
+  return li;
+}
+
+describe('ToolchainPanel', () => {
+  let server: FakeServer;
+  let model: ToolchainModel;
+  let panel: ToolchainPanel;
+  let active: string;
+
+  beforeEach(async () => {
+    active = NEW.id;
+    server = new FakeServer()
+      .on('GET', 'toolchains', () => ({ json: { toolchains: [OLD, NEW, BROKEN], active } }))
+      .on('GET', 'kernels', {
+        json: { kernels: [{ id: 'k-123456789', notebook: 'demo.ipynb', toolchain_id: NEW.id, go_version: 'go1.27.3' }] }
+      })
+      .on('PUT', 'toolchains/active', body => {
+        active = (body as { id: string }).id;
+        return { json: { active } };
+      });
+    server.install();
+    model = new ToolchainModel();
+    await new Promise(resolve => setTimeout(resolve, 0));
+    await model.poll.stop();
+    panel = new ToolchainPanel(model, () => undefined);
+    await model.refresh();
+  });
+
+  afterEach(() => {
+    panel.dispose();
+    model.dispose();
+  });
+
+  it('is the sidebar with the id, title and aria label the app and UI tests rely on', () => {
+    expect(panel.id).toBe('gokernel-toolchains');
+    expect(panel.title.caption).toBe('Go toolchains');
+    expect(panel.node.getAttribute('aria-label')).toBe('Go toolchains');
+  });
+
+  it('lists toolchains grouped by source with the active one marked', () => {
+    const headings = Array.from(panel.node.querySelectorAll('h3')).map(h => h.textContent);
+    expect(headings).toEqual(['env', 'config', 'path', 'Running kernels']);
+    expect(activeIdIn(panel)).toEqual([NEW.id]);
+    expect(row(panel, NEW.id).getAttribute('aria-current')).toBe('true');
+    expect(row(panel, OLD.id).getAttribute('aria-current')).toBe('false');
+    expect(row(panel, OLD.id).title).toBe(OLD.goroot);
+    // the active row offers no "Use" button, the others do
+    expect(row(panel, NEW.id).querySelector('button')).toBeNull();
+    expect(row(panel, OLD.id).querySelector('button')?.getAttribute('aria-label')).toBe('Use go1.22.10');
+  });
+
+  it('greys out an unusable toolchain with its reason and does not offer to switch to it', async () => {
+    const broken = row(panel, BROKEN.id);
+    expect(broken.classList).toContain('jp-mod-unusable');
+    expect(broken.textContent).toContain('go env failed');
+    expect(broken.title).toContain('go env failed');
+    expect(broken.querySelector('button')).toBeNull();
+    broken.click();
+    await new Promise(resolve => setTimeout(resolve, 20));
+    expect(server.callsTo('PUT', 'toolchains/active')).toEqual([]);
+  });
+
+  it('switches with the row button and moves the marker without a reload', async () => {
+    row(panel, OLD.id).querySelector('button')!.click();
+    await new Promise(resolve => setTimeout(resolve, 20));
+    expect(server.callsTo('PUT', 'toolchains/active').map(c => c.body)).toEqual([{ id: OLD.id }]);
+    expect(activeIdIn(panel)).toEqual([OLD.id]);
+    expect(row(panel, NEW.id).querySelector('button')?.textContent).toBe('Use');
+  });
+
+  it('switches from the keyboard (Enter on a focused row)', async () => {
+    row(panel, OLD.id).dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    await new Promise(resolve => setTimeout(resolve, 20));
+    expect(activeIdIn(panel)).toEqual([OLD.id]);
+    expect(row(panel, OLD.id).tabIndex).toBe(0);
+  });
+
+  it('shows running Go kernels with their Go version', () => {
+    const kernels = panel.node.querySelector('ul.jp-GoToolchains-kernels');
+    expect(kernels?.textContent).toBe('demo.ipynb — go1.27.3');
+  });
+
+  it('shows a progress bar instead of the install button while a task runs', () => {
+    expect(panel.node.querySelector('progress')).toBeNull();
+    model.task = {
+      id: 't1',
+      version: '1.21.13',
+      status: 'running',
+      lines: ['downloading'],
+      percent: 30,
+      error: '',
+      toolchain_id: ''
+    };
+    panel.render();
+    const bar = panel.node.querySelector('progress');
+    expect(bar?.value).toBe(30);
+    expect(bar?.getAttribute('aria-label')).toBe('Installing Go 1.21.13');
+    expect(panel.node.querySelector('.jp-GoToolchains-actions')?.textContent).toContain('downloading');
+    expect(panel.node.querySelector('.jp-GoToolchains-actions button')).toBeNull();
+  });
+});
