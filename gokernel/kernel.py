@@ -283,7 +283,8 @@ class GoKernel(Kernel):
                 names = sorted(
                     set(GO_KEYWORDS)
                     | set(GO_BUILTINS)
-                    | {name.split(".")[-1] for _, name, _ in self.go.store.listing()}
+                    | set(self.go.store.names())
+                    | {i.imp.ident for i in self.go.store.imports if i.imp.ident not in ("_", ".")}
                     | set(self._std_names())
                 )
             if code[line_start:cursor_pos].startswith("%"):
@@ -368,18 +369,27 @@ _EXPORTED = re.compile(r"^(?:func|type|var|const)\s+(?:\([^)]*\)\s*)?([A-Z][A-Za
 
 
 def package_members(kernel: GoKernel, pkg: str) -> list[str]:
-    """Exported names of a std package (from `go doc -short`), cached per package."""
-    if pkg not in _MEMBERS:
-        try:
-            tc = kernel.go.toolchain()
-            env = kernel.go.environ()
-            path = kernel.go.std_packages(tc, env).get(pkg)
-            if path is None:
-                return []
-            out = subprocess.run(
-                [tc.go, "doc", "-short", path], env=env, capture_output=True, text=True, timeout=10
-            ).stdout
-        except (NoToolchainError, UnknownToolchainError, OSError, subprocess.SubprocessError):
+    """Exported names of an imported, std or `display` package (from `go doc -short`), cached per path."""
+    try:
+        tc = kernel.go.toolchain()
+        env = kernel.go.environ()
+        # The notebook's own imports (third-party modules too) first, then std and `display`.
+        imported = {i.imp.ident: i.imp.path for i in kernel.go.store.imports}
+        path = imported.get(pkg) or kernel.go.std_packages(tc, env).get(pkg)
+        if path is None:
             return []
-        _MEMBERS[pkg] = sorted(set(_EXPORTED.findall(out)))
-    return _MEMBERS[pkg]
+        if path not in _MEMBERS:
+            out = subprocess.run(
+                [tc.go, "doc", "-short", path],
+                env=env,
+                cwd=kernel.go.scratch.root,  # resolves the module's requirements and `scratch/display`
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout
+            if not out:
+                return []  # not downloaded yet, or not built: try again next time
+            _MEMBERS[path] = sorted(set(_EXPORTED.findall(out)))
+    except (NoToolchainError, UnknownToolchainError, OSError, subprocess.SubprocessError):
+        return []
+    return _MEMBERS[path]

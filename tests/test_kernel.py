@@ -238,6 +238,13 @@ def test_is_complete_and_complete(kernel: GoKernelDriver) -> None:
     assert status("}") == "invalid"
     reply = kc.complete("fmt.Prin", 8, reply=True)["content"]
     assert reply["status"] == "ok" and "Println" in reply["matches"]
+    # Names the notebook declared and the kernel's display package complete too.
+    ok(kernel, "func completeMeLater() int { return 1 }")
+    reply = kc.complete("x := completeMe", 15, reply=True)["content"]
+    assert reply["matches"] == ["completeMeLater"] and reply["cursor_start"] == 5
+    ok(kernel, 'display.Markdown("warm")')
+    reply = kc.complete("display.HT", 10, reply=True)["content"]
+    assert reply["matches"] == ["HTML"], reply
 
 
 def test_kernel_info_language_info(kernel: GoKernelDriver) -> None:
