@@ -1,0 +1,125 @@
+"""%%test / %%bench through a real kernel: races mapped to cells, passing suites, benchmark statistics."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.kernel_client import Execution, GoKernelDriver
+from tests.toolchain_fixtures import GO_NEW, GO_OLD
+
+TEST_MIME = "application/vnd.gokernel.testreport+json"
+BENCH_MIME = "application/vnd.gokernel.bench+json"
+
+RACY = "var counter int\nfunc incr(wg *sync.WaitGroup) {\n\tcounter++\n\twg.Done()\n}"
+RACE_TEST = (
+    "%%test\nfunc TestCounter(t *testing.T) {\n\tvar wg sync.WaitGroup\n\tfor i := 0; i < 2; i++ {\n"
+    "\t\twg.Add(1)\n\t\tgo incr(&wg)\n\t}\n\twg.Wait()\n}"
+)
+CONCAT_BENCH = (
+    'func BenchmarkConcat(b *testing.B) {\n\tfor i := 0; i < b.N; i++ {\n\t\ts := ""\n'
+    '\t\tfor j := 0; j < 20; j++ {\n\t\t\ts += "x"\n\t\t}\n\t\t_ = s\n\t}\n}'
+)
+
+
+@pytest.fixture(scope="module")
+def kernel(go_roots: dict[str, Path]) -> Iterator[GoKernelDriver]:
+    paths = os.pathsep.join(str(go_roots[v]) for v in (GO_OLD, GO_NEW))
+    k = GoKernelDriver(env={"GOKERNEL_TOOLCHAIN_PATHS": paths})
+    yield k
+    k.shutdown()
+
+
+def report(ex: Execution, mime: str) -> dict[str, Any]:
+    found = [m["content"]["data"] for m in ex.of_type("display_data") if mime in m["content"]["data"]]
+    assert found, [list(m["content"]["data"]) for m in ex.of_type("display_data")]
+    data = found[-1]
+    assert data["text/plain"] and data["text/html"]  # every report has a text fallback and HTML
+    return dict(data[mime])
+
+
+def test_race_is_reported_with_frames_mapped_to_cells(kernel: GoKernelDriver) -> None:
+    decl = kernel.execute(RACY)
+    assert decl.status == "ok"
+    ex = kernel.execute(RACE_TEST, timeout=300)
+    assert ex.status == "error"
+    assert "data race" in ex.reply["content"]["evalue"]
+    model = report(ex, TEST_MIME)
+    assert len(model["races"]) >= 1
+    decl_cell = decl.reply["content"]["execution_count"]
+    frames = [f for access in model["races"][0]["accesses"] for f in access["frames"]]
+    # counter++ is line 3 of the declaration cell.
+    assert any(f["mapped"] == {"cell": decl_cell, "line": 3, "column": None} for f in frames), frames
+    [test] = model["tests"]
+    assert test["name"] == "TestCounter" and test["status"] == "fail" and test["race"]
+    text = next(m for m in ex.of_type("display_data") if TEST_MIME in m["content"]["data"])["content"]["data"]
+    assert f"cell[{decl_cell}] line 3" in text["text/plain"]
+
+
+def test_fixed_with_a_mutex_passes_with_subtests(kernel: GoKernelDriver) -> None:
+    assert kernel.execute("var mu sync.Mutex\nfunc incr(wg *sync.WaitGroup) {\n\tmu.Lock()\n\tcounter++\n"
+                          "\tmu.Unlock()\n\twg.Done()\n}").status == "ok"  # fmt: skip
+    ex = kernel.execute(
+        RACE_TEST
+        + '\nfunc TestTable(t *testing.T) {\n\tfor _, n := range []int{1, 2} {\n\t\tt.Run(fmt.Sprint("n=", n), '
+        "func(t *testing.T) {\n\t\t\tif n < 0 {\n\t\t\t\tt.Fatal(n)\n\t\t\t}\n\t\t})\n\t}\n}",
+        timeout=300,
+    )
+    assert ex.status == "ok", ex.reply["content"]
+    model = report(ex, TEST_MIME)
+    assert model["races"] == []
+    by_name = {t["name"]: t for t in model["tests"]}
+    assert by_name["TestCounter"]["status"] == "pass"
+    assert sorted(s["name"] for s in by_name["TestTable"]["subtests"]) == ["n=1", "n=2"]
+
+
+def test_failing_assertion_points_at_the_cell_line(kernel: GoKernelDriver) -> None:
+    ex = kernel.execute(
+        '%%test\nfunc TestWrong(t *testing.T) {\n\tif 1+1 != 3 {\n\t\tt.Errorf("math is %d", 2)\n\t}\n}'
+    )
+    assert ex.status == "error"
+    n = ex.reply["content"]["execution_count"]
+    plain = report(ex, TEST_MIME)
+    assert plain["tests"][0]["status"] == "fail"
+    text = "\n".join(m["content"]["data"]["text/plain"] for m in ex.of_type("display_data"))
+    assert f"cell[{n}] line 4" in text and "math is 2" in text
+    # Program output in HTML is escaped, never markup.
+    ex = kernel.execute('%%test\nfunc TestShout(t *testing.T) {\n\tt.Log("<script>x</script>")\n\tt.Fail()\n}')
+    html = next(m for m in ex.of_type("display_data") if TEST_MIME in m["content"]["data"])["content"]["data"]
+    assert "<script>x" not in html["text/html"] and "&lt;script&gt;x" in html["text/html"]
+
+
+def test_bench_statistics_and_comparison_with_the_previous_run(kernel: GoKernelDriver) -> None:
+    assert kernel.execute(CONCAT_BENCH).status == "ok"
+    first = kernel.execute("%%bench -count 5 -benchtime 20ms", timeout=300)
+    assert first.status == "ok", first.reply["content"]
+    model = report(first, BENCH_MIME)
+    ns = model["summary"]["BenchmarkConcat"]["ns/op"]
+    assert ns["n"] == 5 and ns["lo"] <= ns["median"] <= ns["hi"]
+    assert model["summary"]["BenchmarkConcat"]["allocs/op"]["median"] >= 1  # -benchmem is on
+    assert (
+        "<svg"
+        in next(m for m in first.of_type("display_data") if BENCH_MIME in m["content"]["data"])["content"]["data"][
+            "text/html"
+        ]
+    )
+    second = report(kernel.execute("%%bench -count 5 -benchtime 20ms", timeout=300), BENCH_MIME)
+    [comparison] = second["comparisons"]
+    row = comparison["rows"][0]
+    assert row["name"] == "BenchmarkConcat" and row["unit"] == "ns/op"
+    assert 0 < row["p"] <= 1 and row["delta"].endswith("%") or row["delta"] == "~"
+
+
+def test_bench_across_two_go_versions(kernel: GoKernelDriver) -> None:
+    assert kernel.execute(CONCAT_BENCH).status == "ok"
+    ex = kernel.execute(f"%%bench -count 3 -benchtime 10ms --go {GO_OLD},{GO_NEW}", timeout=600)
+    assert ex.status == "ok", ex.reply["content"]
+    model = report(ex, BENCH_MIME)
+    [comparison] = model["comparisons"]
+    # Labelled by version (and where each Go lives).
+    assert sorted(c.split()[0] for c in (comparison["old"], comparison["new"])) == [f"go{GO_OLD}", f"go{GO_NEW}"]
+    assert comparison["rows"] and all("delta" in r for r in comparison["rows"])
