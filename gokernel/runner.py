@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import ctypes
 import os
 import platform
 import select
 import selectors
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,10 +46,19 @@ class ProcessResult:
 TextCallback = Callable[[str], None]
 
 
+_PR_SET_PDEATHSIG = 1
+try:  # Linux: let a program die with the kernel even when the kernel is killed -9 (no chance to clean up).
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+except OSError:
+    _LIBC = None
+
+
 def _child_setup() -> None:
     # The kernel ignores SIGINT between messages; a child would inherit that and be unkillable by ^C.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def waiting_for_stdin(pid: int) -> bool:

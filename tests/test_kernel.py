@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -188,6 +190,38 @@ def test_interrupt_stops_a_compile_under_way(tmp_path: Path) -> None:
         assert ok(k, "%scratch").status == "ok"  # the kernel is still there
     finally:
         k.shutdown()
+
+
+def test_killed_kernel_leaves_a_module_that_builds_and_no_orphan(tmp_path: Path) -> None:
+    notebook = str(tmp_path / "crash.ipynb")
+    marker = tmp_path / "alive"
+    k = GoKernelDriver(env={"JPY_SESSION_NAME": notebook})
+    try:
+        ok(k, 'func keep() string { return "kept" }')
+        scratch = Path(ok(k, "%scratch").stream().strip())
+        # kill -9 the kernel while its program runs: the program must not outlive it.
+        k.kc.execute(
+            f'for i := 0; ; i++ {{\n\tos.WriteFile("{marker}", []byte(fmt.Sprint(i)), 0o644)\n'
+            "\ttime.Sleep(20 * time.Millisecond)\n}"
+        )
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the program never started"
+        os.kill(k.km.provisioner.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        time.sleep(0.5)
+        before = marker.read_text()
+        time.sleep(0.5)
+        assert marker.read_text() == before, "the cell's program kept running after the kernel died"
+    finally:
+        k.shutdown()
+    assert [p.name for p in scratch.rglob("*.tmp")] == []
+    again = GoKernelDriver(env={"JPY_SESSION_NAME": notebook})
+    try:
+        assert Path(ok(again, "%scratch").stream().strip()) == scratch  # the same module, still building
+        assert ok(again, '"fresh start"').result == '"fresh start"'
+    finally:
+        again.shutdown()
 
 
 def test_stdin_round_trip_and_eof_without_stdin(kernel: GoKernelDriver) -> None:
