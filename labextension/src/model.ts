@@ -2,8 +2,47 @@ import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 import { IGoKernel, ITask, IToolchain, IToolchainList, requestAPI } from './request';
 
-/** Order of the source groups in the sidebar; unknown sources go last. */
-export const SOURCE_ORDER = ['conda', 'env', 'system', 'sdk', 'gvm', 'asdf', 'gotoolchain', 'managed'];
+/** Order of the source groups in the sidebar (sources of gokernel.toolchains); unknown sources go last. */
+export const SOURCE_ORDER = [
+  'override',
+  'conda',
+  'env',
+  'venv',
+  'config',
+  'managed',
+  'system',
+  'goroot',
+  'path',
+  'sdk',
+  'gvm',
+  'asdf',
+  'goenv',
+  'gotoolchain'
+];
+
+const SOURCE_TITLES: Record<string, string> = {
+  override: 'GOKERNEL_GO',
+  env: 'This Python environment',
+  venv: 'Active virtualenv',
+  config: 'Configured paths',
+  managed: 'Installed by gokernel',
+  system: 'System',
+  goroot: 'GOROOT',
+  path: 'PATH',
+  sdk: 'Go SDKs (~/sdk)',
+  gvm: 'gvm',
+  asdf: 'asdf',
+  goenv: 'goenv',
+  gotoolchain: 'GOTOOLCHAIN downloads'
+};
+
+/** Heading shown for a group key of groupToolchains ("conda: <env label>" or a source name). */
+export function groupTitle(key: string): string {
+  if (key.startsWith('conda: ')) {
+    return key.slice('conda: '.length);
+  }
+  return SOURCE_TITLES[key] ?? key;
+}
 
 /** Toolchains grouped by source (conda envs by their label), in display order. */
 export function groupToolchains(list: IToolchain[]): Array<[string, IToolchain[]]> {

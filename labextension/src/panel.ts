@@ -1,6 +1,6 @@
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
-import { groupToolchains, ToolchainModel } from './model';
+import { groupTitle, groupToolchains, ToolchainModel } from './model';
 import goIconSvg from '../style/icon.svg';
 
 export const goIcon = new LabIcon({ name: 'gokernel:go', svgstr: goIconSvg });
@@ -34,12 +34,13 @@ export class ToolchainPanel extends Widget {
     heading.className = 'jp-GoToolchains-title';
     root.appendChild(heading);
     for (const [group, list] of groupToolchains(m.toolchains)) {
+      const title = groupTitle(group);
       const h = document.createElement('h3');
-      h.textContent = group;
+      h.textContent = title;
       root.appendChild(h);
       const ul = document.createElement('ul');
       ul.setAttribute('role', 'list');
-      ul.setAttribute('aria-label', `${group} toolchains`);
+      ul.setAttribute('aria-label', `${title} toolchains`);
       for (const tc of list) {
         const li = document.createElement('li');
         const active = tc.id === m.active;
@@ -54,6 +55,7 @@ export class ToolchainPanel extends Widget {
         li.setAttribute('aria-label', `${tc.version} ${tc.label}${active ? ' (active)' : ''}`);
         const marker = document.createElement('span');
         marker.textContent = active ? '●' : '○';
+        marker.className = 'jp-GoToolchains-marker';
         marker.setAttribute('aria-hidden', 'true');
         const version = document.createElement('span');
         version.className = 'jp-GoToolchains-version';
@@ -91,16 +93,20 @@ export class ToolchainPanel extends Widget {
     root.appendChild(kh);
     const kl = document.createElement('ul');
     kl.className = 'jp-GoToolchains-kernels';
+    kl.setAttribute('role', 'list');
     kl.setAttribute('aria-label', 'Running Go kernels');
     for (const k of m.kernels) {
       const li = document.createElement('li');
-      li.className = 'jp-GoToolchains-row';
-      li.textContent = `${k.notebook || k.id.slice(0, 8)} — ${k.go_version ?? 'no cell run yet'}`;
+      li.className = 'jp-GoToolchains-kernel';
+      // the notebook's file name keeps the narrow sidebar readable; the full path is in the tooltip
+      const name = k.notebook ? k.notebook.split('/').pop() : k.id.slice(0, 8);
+      li.textContent = `${name} — ${k.go_version ?? 'no cell run yet'}`;
+      li.title = k.notebook || k.id;
       kl.appendChild(li);
     }
     if (m.kernels.length === 0) {
       const li = document.createElement('li');
-      li.className = 'jp-GoToolchains-row';
+      li.className = 'jp-GoToolchains-kernel jp-mod-empty';
       li.textContent = 'No running Go kernels';
       kl.appendChild(li);
     }

@@ -1,4 +1,4 @@
-import { groupToolchains, ToolchainModel } from '../model';
+import { groupTitle, groupToolchains, ToolchainModel } from '../model';
 import { IToolchain, ITask } from '../request';
 import { FakeServer } from './fakeServer';
 
@@ -35,14 +35,16 @@ function serverWith(list: IToolchain[], active: string | null): FakeServer {
 
 describe('groupToolchains', () => {
   it('groups by source, conda envs by name, in the sidebar order with unknown sources last', () => {
-    const groups = groupToolchains([BROKEN, SYSTEM, CONDA_B, NEW, CONDA_A, OLD]);
+    const odd = tc('odd-1', 'go1.20.0', 'somewhere-new', 'future source');
+    const groups = groupToolchains([odd, BROKEN, SYSTEM, CONDA_B, NEW, CONDA_A, OLD]);
     expect(groups.map(([name]) => name)).toEqual([
       'conda: conda env alpha',
       'conda: conda env beta',
       'env',
-      'system',
       'config',
-      'path'
+      'system',
+      'path',
+      'somewhere-new'
     ]);
     expect(groups.find(([name]) => name === 'env')?.[1]).toEqual([NEW]);
   });
@@ -54,6 +56,15 @@ describe('groupToolchains', () => {
       ['env', [NEW, second]],
       ['system', [SYSTEM]]
     ]);
+  });
+
+  it('titles groups for people: conda env names, readable source names, unknown keys as they are', () => {
+    expect(groupToolchains([CONDA_A, NEW]).map(([key]) => groupTitle(key))).toEqual([
+      'conda env alpha',
+      'This Python environment'
+    ]);
+    expect(groupTitle('gotoolchain')).toBe('GOTOOLCHAIN downloads');
+    expect(groupTitle('somewhere-new')).toBe('somewhere-new');
   });
 
   it('returns no groups for no toolchains', () => {

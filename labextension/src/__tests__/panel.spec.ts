@@ -36,7 +36,12 @@ describe('ToolchainPanel', () => {
     server = new FakeServer()
       .on('GET', 'toolchains', () => ({ json: { toolchains: [OLD, NEW, BROKEN], active } }))
       .on('GET', 'kernels', {
-        json: { kernels: [{ id: 'k-123456789', notebook: 'demo.ipynb', toolchain_id: NEW.id, go_version: 'go1.27.3' }] }
+        json: {
+          kernels: [
+            { id: 'k-123456789', notebook: 'work/demo.ipynb', toolchain_id: NEW.id, go_version: 'go1.27.3' },
+            { id: 'k-abcdefghi', notebook: '', toolchain_id: null, go_version: null }
+          ]
+        }
       })
       .on('PUT', 'toolchains/active', body => {
         active = (body as { id: string }).id;
@@ -63,7 +68,10 @@ describe('ToolchainPanel', () => {
 
   it('lists toolchains grouped by source with the active one marked', () => {
     const headings = Array.from(panel.node.querySelectorAll('h3')).map(h => h.textContent);
-    expect(headings).toEqual(['env', 'config', 'path', 'Running kernels']);
+    expect(headings).toEqual(['This Python environment', 'Configured paths', 'PATH', 'Running kernels']);
+    expect(panel.node.querySelector('ul[aria-label="Configured paths toolchains"]')?.textContent).toContain(
+      'go1.22.10'
+    );
     expect(activeIdIn(panel)).toEqual([NEW.id]);
     expect(row(panel, NEW.id).getAttribute('aria-current')).toBe('true');
     expect(row(panel, OLD.id).getAttribute('aria-current')).toBe('false');
@@ -99,9 +107,16 @@ describe('ToolchainPanel', () => {
     expect(row(panel, OLD.id).tabIndex).toBe(0);
   });
 
-  it('shows running Go kernels with their Go version', () => {
-    const kernels = panel.node.querySelector('ul.jp-GoToolchains-kernels');
-    expect(kernels?.textContent).toBe('demo.ipynb — go1.27.3');
+  it('shows running Go kernels by notebook name with their Go version, full path on hover', () => {
+    const items = Array.from(panel.node.querySelectorAll<HTMLElement>('ul.jp-GoToolchains-kernels li'));
+    expect(items.map(li => li.textContent)).toEqual(['demo.ipynb — go1.27.3', 'k-abcdef — no cell run yet']);
+    expect(items[0].title).toBe('work/demo.ipynb');
+  });
+
+  it('says so when no Go kernel runs', async () => {
+    server.on('GET', 'kernels', { json: { kernels: [] } });
+    await model.refresh();
+    expect(panel.node.querySelector('ul.jp-GoToolchains-kernels')?.textContent).toBe('No running Go kernels');
   });
 
   it('shows a progress bar instead of the install button while a task runs', () => {

