@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from tornado.httpclient import HTTPClientError
 
 from gokernel import toolchains
+from gokernel.install import kernelspec_dir
 from gokernel.serverext.tasks import InstallTask, TaskRegistry
+from tests.toolchain_fixtures import GO_OLD
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -19,6 +24,24 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 @pytest.fixture
 def jp_server_config() -> dict[str, Any]:
     return {"ServerApp": {"jpserver_extensions": {"gokernel": True}, "IdentityProvider": {"token": "secret-token"}}}
+
+
+@pytest.fixture
+def go_kernelspec(jp_kernel_dir: Path) -> Path:
+    """The shipped `go` kernelspec, visible to the isolated test server (pytest-jupyter hides the env's own)."""
+    return Path(shutil.copytree(kernelspec_dir(), jp_kernel_dir / "go"))
+
+
+@pytest.fixture
+def two_toolchains(go_roots: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """Go 1.22.10 discoverable next to this env's own Go (kernels inherit the variables); yields its GOROOT."""
+    goroot = str(go_roots[GO_OLD])
+    monkeypatch.setenv("GOKERNEL_TOOLCHAIN_PATHS", goroot)
+    monkeypatch.setenv("GOKERNEL_CONFIG_DIR", str(tmp_path / "gokernel-config"))
+    monkeypatch.delenv("GOKERNEL_GO", raising=False)
+    toolchains.reset_memo()
+    yield goroot
+    toolchains.reset_memo()
 
 
 async def fetch_json(jp_fetch: Any, *parts: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
@@ -88,11 +111,10 @@ async def test_bad_json_and_unknown_ids_are_400(jp_fetch: Any) -> None:
     assert (await fetch_json(jp_fetch, "tasks", "abc123"))[0] == 404
 
 
-async def test_switch_and_concurrent_storm_leave_valid_state(jp_fetch: Any) -> None:
+async def test_switch_and_concurrent_storm_leave_valid_state(jp_fetch: Any, two_toolchains: str) -> None:
     _, data = await fetch_json(jp_fetch, "toolchains")
     usable = [t["id"] for t in data["toolchains"] if t["usable"]]
-    if len(usable) < 2:
-        pytest.skip("needs two discoverable Go toolchains")
+    assert len(usable) >= 2, data
     code, switched = await fetch_json(jp_fetch, "toolchains", "active", method="PUT", body={"id": usable[1]})
     assert code == 200 and switched["active"] == usable[1]
     assert (await fetch_json(jp_fetch, "toolchains"))[1]["active"] == usable[1]
@@ -107,9 +129,62 @@ async def test_switch_and_concurrent_storm_leave_valid_state(jp_fetch: Any) -> N
     assert toolchains.active().id == final
 
 
-async def test_kernels_lists_running_go_kernels_only(jp_fetch: Any, jp_serverapp: Any) -> None:
+async def run_cell(kernel: Any, code: str) -> list[str]:
+    """Execute `code` on a server-managed kernel; returns the text/plain results and stream texts."""
+    kc = kernel.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=60)
+        msg_id = kc.execute(code)
+        out: list[str] = []
+        while True:
+            msg = await kc.get_iopub_msg(timeout=120)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            content = msg["content"]
+            if msg["msg_type"] == "execute_result":
+                out.append(content["data"]["text/plain"])
+            elif msg["msg_type"] == "stream":
+                out.append(content["text"])
+            elif msg["msg_type"] == "error":
+                out.append(f"{content['ename']}: {content['evalue']}")
+            elif msg["msg_type"] == "status" and content["execution_state"] == "idle":
+                return out
+    finally:
+        kc.stop_channels()
+
+
+async def test_kernels_lists_running_go_kernels_with_their_version(
+    jp_fetch: Any, jp_serverapp: Any, two_toolchains: str, go_kernelspec: Path
+) -> None:
     code, data = await fetch_json(jp_fetch, "kernels")
     assert code == 200 and data == {"kernels": []}
+
+    km = jp_serverapp.kernel_manager
+    go_id = await km.start_kernel(kernel_name="go")
+    py_id = await km.start_kernel(kernel_name="python3")
+    try:
+        _, listing = await fetch_json(jp_fetch, "toolchains")
+        old = next(t for t in listing["toolchains"] if t["goroot"] == two_toolchains)
+        assert old["version"] == f"go{GO_OLD}" and old["id"] != listing["active"]
+
+        # before any cell: listed (Go kernels only), no version yet
+        _, data = await fetch_json(jp_fetch, "kernels")
+        assert [k["id"] for k in data["kernels"]] == [go_id]
+        assert data["kernels"][0]["go_version"] is None
+
+        # a switch through the API is what the kernel's next cell uses, and the listing reports it
+        assert (await fetch_json(jp_fetch, "toolchains", "active", method="PUT", body={"id": old["id"]}))[0] == 200
+        assert await run_cell(km.get_kernel(go_id), "runtime.Version()") == [f'"go{GO_OLD}"']
+        _, data = await fetch_json(jp_fetch, "kernels")
+        (entry,) = data["kernels"]
+        assert entry["id"] == go_id and py_id not in [k["id"] for k in data["kernels"]]
+        assert (entry["go_version"], entry["toolchain_id"]) == (f"go{GO_OLD}", old["id"])
+    finally:
+        await km.shutdown_kernel(go_id, now=True)
+        await km.shutdown_kernel(py_id, now=True)
+    _, data = await fetch_json(jp_fetch, "kernels")
+    assert data == {"kernels": []}
 
 
 async def test_install_refuses_unknown_version_and_reports_failure(jp_fetch: Any) -> None:
