@@ -94,7 +94,15 @@ def test_gokernel_install_prefix_pins_this_interpreter(tmp_path: Path, jupyter_e
 def test_jupyter_console_runs_a_go_cell(jupyter_env: dict[str, str]) -> None:
     console = pexpect.spawn(
         sys.executable,
-        ["-m", "jupyter", "console", "--kernel", "go", "--simple-prompt"],
+        [
+            "-m",
+            "jupyter",
+            "console",
+            "--kernel",
+            "go",
+            "--simple-prompt",
+            "--ZMQTerminalInteractiveShell.confirm_exit=False",
+        ],
         env=jupyter_env,
         encoding="utf-8",
         timeout=90,
@@ -104,16 +112,15 @@ def test_jupyter_console_runs_a_go_cell(jupyter_env: dict[str, str]) -> None:
         console.sendline("fmt.Println(6*7)")
         console.expect(r"\b42\b")
         console.expect(r"In \[2\]: ")
-        # An unclosed brace is incomplete: the console asks for more lines instead of running it.
-        console.sendline("for i := range 2 {")
-        console.expect(r"\.\.\.: ")
-        console.sendline('\tfmt.Println("line", i)')
-        console.sendline("}")
-        console.sendline("")
-        console.expect("line 0")
-        console.expect("line 1")
+        # --simple-prompt reads one line per cell; a declaration persists into the next one.
+        console.sendline("var answer = 6 * 7")
         console.expect(r"In \[3\]: ")
-        console.sendline("exit")
+        console.sendline('fmt.Println("answer:", answer)')
+        console.expect(r"answer: 42")
+        console.expect(r"In \[4\]: ")
+        console.sendeof()  # `exit` would be Go code here; Ctrl-D leaves and shuts the kernel down
+        console.expect(r"exit \(\[y\]/n\)\? ")
+        console.sendline("y")
         console.expect(pexpect.EOF)
     finally:
         console.close(force=True)
