@@ -142,6 +142,9 @@ def test_saved_notebooks_use_the_go_kernel_and_have_outputs() -> None:
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert code and all(c.execution_count for c in code), f"{name}.ipynb is not saved fully executed"
         assert sum(bool(c.outputs) for c in code) >= len(code) // 2, f"{name}.ipynb is saved without outputs"
+        for c in code:  # what GitHub shows: errors only where the notebook says a cell fails on purpose
+            expected = "raises-exception" in c.metadata.get("tags", [])
+            assert (error_of(c) is not None) == expected, f"{name}.ipynb cell [{c.execution_count}]: {c.source!r}"
 
 
 def test_tour(managed_go: None) -> None:
