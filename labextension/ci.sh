@@ -18,20 +18,33 @@ export GOKERNEL_VENV="$venv"
 for tool in node npm "$venv/bin/jupyter" "${GOKERNEL_CHROMIUM:-/usr/bin/chromium}"; do
   command -v "$tool" >/dev/null || { echo "ci.sh: $tool not found" >&2; exit 1; }
 done
-"$venv/bin/jupyter" labextension list 2>&1 | grep -q 'gokernel.*enabled.*OK' || {
+# (list first, grep after: `grep -q` closing the pipe early would fail the pipeline under pipefail)
+labexts=$("$venv/bin/jupyter" labextension list 2>&1)
+grep -q 'gokernel.*enabled.*OK' <<<"$labexts" || {
   echo "ci.sh: the gokernel lab extension is not installed and enabled in $venv" >&2
-  "$venv/bin/jupyter" labextension list >&2 || true
+  echo "$labexts" >&2
   exit 1
 }
 
-"$venv/bin/jupyter" server extension list 2>&1 | grep -q 'gokernel.*enabled' || {
+serverexts=$("$venv/bin/jupyter" server extension list 2>&1)
+grep -q 'gokernel.*enabled' <<<"$serverexts" || {
   echo "ci.sh: the gokernel server extension is not enabled in $venv" >&2
   exit 1
 }
 
+# npm ci, or (when the registry lacks optional platform packages that the lockfile names, e.g. rspack's darwin/win
+# bindings on a partial mirror, which makes npm ci refuse) npm install of the locked versions, checked with npm ls.
+locked_install() {
+  if ! npm ci --no-audit --no-fund; then
+    echo "ci.sh: WARNING: npm ci refused in $PWD; installing the locked versions with npm install --no-save" >&2
+    npm install --no-audit --no-fund --no-save
+  fi
+  npm ls --depth=0 >/dev/null
+}
+
 cd "$here"
 echo "== labextension: npm ci" >&2
-npm ci --no-audit --no-fund
+locked_install
 echo "== labextension: lint:check" >&2
 npm run lint:check
 echo "== labextension: jest" >&2
@@ -40,6 +53,6 @@ npx jest --ci
 
 cd "$here/ui-tests"
 echo "== ui-tests: npm ci" >&2
-npm ci --no-audit --no-fund
+locked_install
 echo "== ui-tests: playwright (JupyterLab from $venv)" >&2
 npx playwright test --forbid-only

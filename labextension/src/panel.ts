@@ -29,6 +29,7 @@ export class ToolchainPanel extends Widget {
   render(): void {
     const m = this.model;
     const root = document.createElement('div');
+    root.className = 'jp-GoToolchains-content';
     const heading = document.createElement('h2');
     heading.textContent = 'Go toolchains';
     heading.className = 'jp-GoToolchains-title';

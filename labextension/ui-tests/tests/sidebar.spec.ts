@@ -50,9 +50,25 @@ async function savePanelScreenshot(panel: Locator, testInfo: TestInfo, name: str
   return file;
 }
 
+/** A one-cell notebook for the `go` kernel. */
+function goNotebook(source: string): object {
+  return {
+    cells: [{ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source }],
+    metadata: {
+      kernelspec: { name: 'go', display_name: 'Go', language: 'go' },
+      language_info: { name: 'go' }
+    },
+    nbformat: 4,
+    nbformat_minor: 5
+  };
+}
+
 test.use({ autoGoto: true });
 
-test('sidebar lists real Go versions, switches, and a Go cell runs with the chosen one', async ({ page }, testInfo) => {
+test('sidebar lists real Go versions, switches, and a Go cell runs with the chosen one', async ({
+  page,
+  tmpPath
+}, testInfo) => {
   const panel = await openSidebar(page);
   await expect(panel.getByRole('heading', { name: 'Go toolchains' })).toBeVisible();
 
@@ -68,9 +84,16 @@ test('sidebar lists real Go versions, switches, and a Go cell runs with the chos
 
   await switchTo(panel, OLD);
 
+  // a Go notebook written through the contents API (not "new + rename", whose session PATCHes race in Lab)
   const name = 'switch.ipynb';
-  expect(await page.notebook.createNew(name, { kernel: 'go' })).toBe(name);
-  await page.notebook.setCell(0, 'code', 'runtime.Version()');
+  expect(
+    await page.contents.uploadContent(JSON.stringify(goNotebook('runtime.Version()')), 'text', `${tmpPath}/${name}`)
+  ).toBe(true);
+  // open it with Lab's own command: galata's openByPath would swap the left sidebar to the file browser
+  await page.evaluate(async path => {
+    await window.jupyterapp.commands.execute('docmanager:open', { path });
+  }, `${tmpPath}/${name}`);
+  await expect(page.getByRole('tab', { name })).toBeVisible();
   expect(await runVersionCell(page)).toContain(`"${OLD}"`);
 
   // the running-kernels section shows this notebook with the version its last cell used (refreshed by the poll)
