@@ -16,8 +16,9 @@ KERNEL_NAME = "go"
 
 
 def kernelspec_dir() -> Path:
-    """The kernelspec directory shipped inside the package (kernel.json + logos)."""
-    return Path(str(files("gokernel") / "kernelspec"))
+    """The kernelspec directory shipped inside the package (kernel.json + logos); named `go`, so
+    `jupyter kernelspec install <this dir>` names the kernel `go` too."""
+    return Path(str(files("gokernel") / "kernelspecs" / KERNEL_NAME))
 
 
 def install(

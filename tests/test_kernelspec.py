@@ -70,10 +70,6 @@ def test_jupyter_kernelspec_install_of_the_packaged_spec(tmp_path: Path, jupyter
     assert specs["go"]["resource_dir"] == str(installed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the packaged spec dir is named 'kernelspec', so without --name it installs a kernel named 'kernelspec'",
-)
 def test_readme_install_command_names_the_kernel_go(tmp_path: Path, jupyter_env: dict[str, str]) -> None:
     # The README's literal command: jupyter kernelspec install --sys-prefix "$(python -m gokernel kernelspec-path)"
     prefix = tmp_path / "prefix"
