@@ -6,6 +6,7 @@ private JUPYTER_DATA_DIR so a kernelspec in the user's own dir cannot stand in f
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -88,6 +89,7 @@ def test_gokernel_install_prefix_pins_this_interpreter(tmp_path: Path, jupyter_e
 
 
 def test_jupyter_console_runs_a_go_cell(jupyter_env: dict[str, str]) -> None:
+    assert importlib.util.find_spec("jupyter_console"), "jupyter_console is missing (test extra)"
     console = pexpect.spawn(
         sys.executable,
         [
