@@ -6,7 +6,7 @@ LAB_PORT ?= 8888
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lab test install wheel lint pytest bench clean
+.PHONY: lab test install wheel lint pytest labext-test binder-check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +32,18 @@ lint: $(BIN)/python
 pytest:
 	$(BIN)/python -m pytest -ra tests
 
+# The JupyterLab extension: eslint/prettier, jest, then Galata UI tests in Debian's chromium against .venv.
+labext-test:
+	labextension/ci.sh $(VENV)
+
+# What Binder's postBuild does, in a fresh venv from the wheel, then the tour through a headless jupyter lab.
+binder-check:
+	PYTHON=$(PYTHON) tests/binder_check.sh "$$(ls dist/gokernel-*.whl)"
+
 bench:
 	$(BIN)/python -m benchmarks.cells
 
-test: install lint pytest
+test: install lint pytest labext-test binder-check
 	$(BIN)/python -m benchmarks.cells --quick
 
 clean:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from . import cells, compose, diagnostics, fastbuild, gotest, magics, render, runner, stdlib, testreport, toolchains
 from .decls import DeclStore
 from .go_magic import ToolchainSession, run_go_magic
-from .linemap import LineMap
+from .linemap import CellLoc, LineMap
 from .scratch import DISPLAY_IMPORT_PATH, ScratchModule
 from .toolchains import NoToolchainError, Toolchain, UnknownToolchainError
 
@@ -341,6 +341,16 @@ class GoSession:
             return prep
         tc, env = prep
         self._cell_sources = {**self._cell_sources, cell_no: code}
+        if cells.is_complete(code) == "incomplete":
+            # The compiler would blame the generated file's end; the cell's own last line is the place to look.
+            last = len(code.rstrip().split("\n"))
+            diag = diagnostics.Diagnostic(
+                message="syntax error: unexpected end of cell (an unclosed {, ( or raw string)",
+                line=last,
+                loc=CellLoc(cell_no, last),
+            )
+            io.display(render.render_diagnostics([diag], self.store_sources()))
+            return CellOutcome.error("CompileError", str(diag), [str(diag)])
         parsed = cells.split(code)
         store = self.store.apply(parsed, cell_no)
         std = self.std_packages(tc, env)
@@ -473,7 +483,14 @@ class GoSession:
             parser.feed(line)
         if shown[0]:
             io.display({"text/plain": gotest.format_progress(parser.progress())}, display_id=display_id, update=True)
-        return parser.result(), res
+        run = parser.result()
+        if res.returncode and not (run.build_errors or run.tests or run.benchmarks):
+            # Before Go 1.24, `go test -json` leaves compiler errors as plain text on stderr (no build events).
+            diags = diagnostics.parse_build_output(res.captured_stderr, composed.linemap)
+            if any(d.line for d in diags):
+                run.build_errors = diags
+                run.build_output = res.captured_stderr
+        return run, res
 
     def run_tests(self, args: str, code: str, cell_no: int | None, io: CellIO) -> CellOutcome:
         setup = self._test_setup(code, cell_no, io)
@@ -559,9 +576,10 @@ class GoSession:
             if run.build_errors:
                 self.scratch.ensure_gomod(tc.version)
                 io.display(render.render_diagnostics(run.build_errors, self.store_sources()))
+                under = f" (with {target.version})" if len(targets) > 1 else ""
                 return CellOutcome.error(
                     "CompileError",
-                    str(run.build_errors[0]),
+                    f"{run.build_errors[0]}{under}",
                     diagnostics.format_diagnostics(run.build_errors).splitlines(),
                 )
             runs[f"{target.version} ({target.label})" if len(targets) > 1 else target.version] = run
@@ -571,7 +589,7 @@ class GoSession:
         previous = self.bench_history.previous(main_run.benchmarks) if len(runs) == 1 else None
         bundle = render.render_bench_report(
             main_run.benchmarks,
-            go_version=tc.version,
+            go_version=targets[0].version,  # the main table shows the first toolchain's run
             previous=previous,
             compare_runs={k: r.benchmarks for k, r in runs.items()} if len(runs) > 1 else None,
         )

@@ -120,6 +120,28 @@ def test_bench_across_two_go_versions(kernel: GoKernelDriver) -> None:
     assert ex.status == "ok", ex.reply["content"]
     model = report(ex, BENCH_MIME)
     [comparison] = model["comparisons"]
+    assert model["go_version"] == f"go{GO_OLD}"  # the main table is the first toolchain's run
     # Labelled by version (and where each Go lives).
     assert sorted(c.split()[0] for c in (comparison["old"], comparison["new"])) == [f"go{GO_OLD}", f"go{GO_NEW}"]
     assert comparison["rows"] and all("delta" in r for r in comparison["rows"])
+
+
+def test_build_error_under_an_older_go_is_reported_not_lost(kernel: GoKernelDriver) -> None:
+    # b.Loop arrived in Go 1.24; Go 1.22's `go test -json` prints the compile error as plain stderr.
+    assert kernel.execute("func BenchmarkLoop(b *testing.B) {\n\tfor b.Loop() {\n\t}\n}").status == "ok"
+    try:
+        ex = kernel.execute(f"%%bench -count 1 -benchtime 10x --go {GO_OLD},{GO_NEW}", timeout=600)
+        assert ex.status == "error"
+        content = ex.reply["content"]
+        assert content["ename"] == "CompileError" and f"go{GO_OLD}" in content["evalue"]
+        assert "Loop" in content["evalue"] and "cell[" in content["evalue"]
+    finally:
+        assert kernel.execute("%rm BenchmarkLoop").status == "ok"
+
+
+def test_unclosed_brace_points_at_the_cell(kernel: GoKernelDriver) -> None:
+    ex = kernel.execute('func half() {\n\tfmt.Println("never closed")')
+    assert ex.status == "error"
+    n = ex.reply["content"]["execution_count"]
+    assert ex.reply["content"]["evalue"].startswith(f"cell[{n}] line 2: syntax error")
+    assert "main.go" not in ex.reply["content"]["evalue"]
