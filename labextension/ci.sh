@@ -56,3 +56,4 @@ echo "== ui-tests: npm ci" >&2
 locked_install
 echo "== ui-tests: playwright (JupyterLab from $venv)" >&2
 npx playwright test --forbid-only
+echo "ci.sh: lint, jest and UI tests passed" >&2

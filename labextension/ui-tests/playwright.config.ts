@@ -38,6 +38,8 @@ const config: PlaywrightTestConfig = {
     url: `http://127.0.0.1:${port}/lab`,
     timeout: 240000,
     reuseExistingServer: false,
+    // SIGTERM (not the default SIGKILL) lets run-jupyter.sh stop the kernels and remove its temp state dir
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 10000 },
     stdout: 'pipe',
     stderr: 'pipe'
   }
