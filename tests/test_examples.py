@@ -174,6 +174,13 @@ def test_tour(managed_go: None) -> None:
 
     assert result_text(cell_with(nb, "Point{5, 5}.Norm1()")) == "10"
     assert stream_text(cell_with(nb, "package main")) == "a complete program, run as is\n"
+    shown = [o for o in cell_with(nb, "display.SVG(").outputs if o.output_type == "display_data"]
+    assert [sorted(o.data) for o in shown] == [
+        ["text/markdown", "text/plain"],
+        ["text/html", "text/plain"],
+        ["image/svg+xml", "text/plain"],
+    ]
+    assert "<td>5</td><td>25</td>" in shown[1].data["text/html"]
     assert "%%bench" in plain_text(cell_with(nb, "%help"))
     assert "go version go1." in plain_text(cell_with(nb, "!go version"))
     assert stream_text(cell_with(nb, 'os.Getenv("GREETING")')) == "hi from %env\n"
