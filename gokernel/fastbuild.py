@@ -32,6 +32,7 @@ _SINGLE_IMPORT = re.compile(r'^import\s+(?:[\w.]+\s+)?"(?P<path>[^"]+)"', re.MUL
 _NEEDS_GO_COMMAND = re.compile(r'^\s*import\s+"C"|^\s*//go:(embed|generate)|^\s*import\s*\(\s*[^)]*"C"', re.MULTILINE)
 # Environment that changes what `go build` would do; with any of these set, let the go command do it.
 _GO_COMMAND_ONLY = ("GOEXPERIMENT", "GOAMD64", "GOARM", "GO386", "GOPPC64", "GORISCV64", "GOWASM", "GOOS", "GOARCH")
+KEEP_IMPORTCFGS = 32  # one per import set seen lately; older ones are rebuilt on demand
 _LIST_FORMAT = "{{if .Export}}packagefile {{.ImportPath}}={{.Export}}{{end}}"
 
 
@@ -99,6 +100,7 @@ class FastBuilder:
         # go list -mod=mod may have added requirements: key the file by the module files as they are now.
         cfg = self.build_dir / f"importcfg-{self._key(tc, imports, env)}"
         atomic_write_text(cfg, res.captured_stdout)
+        _prune(self.build_dir, keep=KEEP_IMPORTCFGS)
         return cfg if _complete(cfg, imports) else None
 
     def build(
@@ -154,3 +156,10 @@ def _complete(cfg: Path, imports: list[str]) -> bool:
     if not all(p in files for p in (*imports, "runtime")):
         return False
     return all(os.path.exists(export) for export in files.values())
+
+
+def _prune(build_dir: Path, keep: int) -> None:
+    cfgs = sorted(build_dir.glob("importcfg-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in cfgs[keep:]:
+        with contextlib.suppress(OSError):
+            old.unlink()

@@ -91,3 +91,14 @@ def test_unknown_import_steps_aside_for_go_build(module: ScratchModule, venv_go:
     src = 'package main\n\nimport "example.invalid/nothing"\n\nfunc main() { nothing.X() }\n'
     _, res = build(module, venv_go, {"main.go": src})
     assert res is None  # go build then reports the module error in its own words
+
+
+def test_old_importcfgs_are_pruned(module: ScratchModule, venv_go: Toolchain, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastbuild, "KEEP_IMPORTCFGS", 2)
+    for pkg in ("strings", "sort", "bytes"):
+        src = f'package main\n\nimport "{pkg}"\n\nvar _ = {pkg}.Compare\n\nfunc main() {{}}\n'
+        if pkg == "sort":
+            src = 'package main\n\nimport "sort"\n\nvar _ = sort.Ints\n\nfunc main() {}\n'
+        _, res = build(module, venv_go, {"main.go": src})
+        assert res is not None and res.returncode == 0  # type: ignore[attr-defined]
+    assert len(list(module.build_dir.glob("importcfg-*"))) == 2
