@@ -179,6 +179,12 @@ class GoSession:
         def work() -> None:
             try:
                 self.std_packages(tc, env)
+                # The import set of a plain cell is the helpers' own (fmt, os, runtime): have its importcfg
+                # ready, which also compiles those packages, then the rest of the commonly used ones.
+                self.scratch.ensure_gomod(tc.version)
+                self.scratch.ensure_display_package()
+                if fastbuild.eligible({}, env):
+                    self.fast.importcfg(tc, env, ["fmt", "os", "runtime"])
                 subprocess.run(
                     [tc.go, "build", "fmt", "strings", "strconv", "os", "runtime", "sort", "time", "sync", "math"],
                     env=env,
