@@ -22,8 +22,11 @@ install: wheel
 	$(BIN)/python -m pip install -q "$$(ls dist/gokernel-*.whl)[test]"
 	$(BIN)/python -m pip install -q --force-reinstall --no-deps dist/gokernel-*.whl
 
+# Root (containers, CI machines) needs --allow-root; everyone else does not get it.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: install
-	$(BIN)/jupyter lab --port $(LAB_PORT) examples/tour.ipynb
+	$(BIN)/jupyter lab --port $(LAB_PORT) $(ALLOW_ROOT) examples/tour.ipynb
 
 lint: $(BIN)/python
 	$(BIN)/ruff check gokernel tests benchmarks
