@@ -150,7 +150,7 @@ class GoSession:
         self._std: dict[str, dict[str, str]] = {}
         self._cell_sources: dict[int, str] = {}  # cell sources by execution count, for error views
         self._prewarm_thread: threading.Thread | None = None
-        self.fast = fastbuild.FastBuilder(scratch.root, scratch.build_dir)
+        self.fast = fastbuild.FastBuilder(scratch.root, scratch.build_dir, toolchains.cache_dir() / "importcfg")
 
     # ---- toolchain -------------------------------------------------------------------------
     def toolchain(self) -> Toolchain:

@@ -32,7 +32,7 @@ _SINGLE_IMPORT = re.compile(r'^import\s+(?:[\w.]+\s+)?"(?P<path>[^"]+)"', re.MUL
 _NEEDS_GO_COMMAND = re.compile(r'^\s*import\s+"C"|^\s*//go:(embed|generate)|^\s*import\s*\(\s*[^)]*"C"', re.MULTILINE)
 # Environment that changes what `go build` would do; with any of these set, let the go command do it.
 _GO_COMMAND_ONLY = ("GOEXPERIMENT", "GOAMD64", "GOARM", "GO386", "GOPPC64", "GORISCV64", "GOWASM", "GOOS", "GOARCH")
-KEEP_IMPORTCFGS = 32  # one per import set seen lately; older ones are rebuilt on demand
+KEEP_IMPORTCFGS = 64  # one per import set seen lately; older ones are rebuilt on demand
 _LIST_FORMAT = "{{if .Export}}packagefile {{.ImportPath}}={{.Export}}{{end}}"
 
 
@@ -54,11 +54,16 @@ def eligible(files: Mapping[str, str], env: Mapping[str, str]) -> bool:
 
 
 class FastBuilder:
-    """Builds run-mode cells of one scratch module; importcfgs live in its build dir."""
+    """Builds run-mode cells of one scratch module.
 
-    def __init__(self, root: Path, build_dir: Path) -> None:
+    importcfgs live in `cfg_dir`, shared by all notebooks: every scratch module has the same module path,
+    so the same toolchain, import set and go.mod/go.sum give the same compiled dependencies.
+    """
+
+    def __init__(self, root: Path, build_dir: Path, cfg_dir: Path | None = None) -> None:
         self.root = root
         self.build_dir = build_dir
+        self.cfg_dir = cfg_dir or build_dir
         self._tooldir: dict[str, Path] = {}
 
     def tooldir(self, tc: Toolchain, env: Mapping[str, str]) -> Path | None:
@@ -86,7 +91,7 @@ class FastBuilder:
 
     def importcfg(self, tc: Toolchain, env: Mapping[str, str], imports: list[str]) -> Path | None:
         """A cached importcfg with every (transitive) dependency's compiled export file; None if unavailable."""
-        cfg = self.build_dir / f"importcfg-{self._key(tc, imports, env)}"
+        cfg = self.cfg_dir / f"importcfg-{self._key(tc, imports, env)}"
         if cfg.exists() and _complete(cfg, imports):
             return cfg
         wanted = sorted(set(imports) | {"runtime"})  # the linker always needs runtime and its deps
@@ -98,9 +103,10 @@ class FastBuilder:
         if res.returncode != 0 or res.interrupted:
             return None
         # go list -mod=mod may have added requirements: key the file by the module files as they are now.
-        cfg = self.build_dir / f"importcfg-{self._key(tc, imports, env)}"
+        cfg = self.cfg_dir / f"importcfg-{self._key(tc, imports, env)}"
+        self.cfg_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(cfg, res.captured_stdout)
-        _prune(self.build_dir, keep=KEEP_IMPORTCFGS)
+        _prune(self.cfg_dir, keep=KEEP_IMPORTCFGS)
         return cfg if _complete(cfg, imports) else None
 
     def build(

@@ -102,3 +102,20 @@ def test_old_importcfgs_are_pruned(module: ScratchModule, venv_go: Toolchain, mo
         _, res = build(module, venv_go, {"main.go": src})
         assert res is not None and res.returncode == 0  # type: ignore[attr-defined]
     assert len(list(module.build_dir.glob("importcfg-*"))) == 2
+
+
+def test_notebooks_share_importcfgs(tmp_path: Path, venv_go: Toolchain) -> None:
+    shared = tmp_path / "cfgs"
+    env = toolchains.go_environ(venv_go)
+    written = []
+    for name in ("one", "two"):
+        m = ScratchModule(tmp_path / name)
+        m.ensure_gomod(venv_go.version)
+        m.ensure_display_package()
+        m.write({"main.go": HELLO})
+        fb = fastbuild.FastBuilder(m.root, m.build_dir, shared)
+        res = fb.build(venv_go, env, {"main.go": HELLO}, str(m.build_dir / "cell"))
+        assert res is not None and res.returncode == 0
+        [cfg] = shared.glob("importcfg-*")
+        written.append((cfg.name, cfg.stat().st_mtime_ns))
+    assert written[0] == written[1]  # the second notebook reused the first one's importcfg as it was
