@@ -24,6 +24,7 @@ from .go_magic import ToolchainSession, run_go_magic
 from .linemap import CellLoc, LineMap
 from .scratch import DISPLAY_IMPORT_PATH, ScratchModule
 from .toolchains import NoToolchainError, Toolchain, UnknownToolchainError
+from .toolchains import cache_dir as gokernel_cache_dir
 
 DEFAULT_OUTPUT_LIMIT = 10 * 1024 * 1024
 PROGRESS_INTERVAL = 0.25
@@ -150,7 +151,7 @@ class GoSession:
         self._std: dict[str, dict[str, str]] = {}
         self._cell_sources: dict[int, str] = {}  # cell sources by execution count, for error views
         self._prewarm_thread: threading.Thread | None = None
-        self.fast = fastbuild.FastBuilder(scratch.root, scratch.build_dir, toolchains.cache_dir() / "importcfg")
+        self.fast = fastbuild.FastBuilder(scratch.root, scratch.build_dir, gokernel_cache_dir() / "importcfg")
 
     # ---- toolchain -------------------------------------------------------------------------
     def toolchain(self) -> Toolchain:
