@@ -452,6 +452,25 @@ class GoSession:
             self._cell_sources = {**self._cell_sources, cell_no: code}
         return tc, env, parsed, store
 
+    def _compose_and_test(
+        self,
+        store: DeclStore,
+        parsed: cells.ParsedCell,
+        cell_no: int | None,
+        tc: Toolchain,
+        env: Mapping[str, str],
+        flags: list[str],
+        io: CellIO,
+    ) -> tuple[compose.Composed, testreport.TestRun, runner.ProcessResult]:
+        with self.scratch.lock:
+            composed = compose.compose(
+                store, parsed, cell_no or 0, std=self.std_packages(tc, env), mode="test", show_result=False
+            )
+            self.scratch.write(composed.files)
+            self._built_digest = None  # the test build replaced the sources the last cell binary came from
+            run, res = self._go_test(tc, env, flags, composed, io)
+        return composed, run, res
+
     def _go_test(
         self,
         tc: Toolchain,
@@ -521,13 +540,7 @@ class GoSession:
             notes.append(why)
         for n in notes:
             io.stderr(f"[gokernel] {n}\n")
-        with self.scratch.lock:
-            composed = compose.compose(
-                store, parsed, cell_no or 0, std=self.std_packages(tc, env), mode="test", show_result=False
-            )
-            self.scratch.write(composed.files)
-            self._built_digest = None
-            run, res = self._go_test(tc, env, inv.go_test_args, composed, io)
+        composed, run, res = self._compose_and_test(store, parsed, cell_no, tc, env, inv.go_test_args, io)
         if res.interrupted:
             return interrupted_outcome()
         bundle = render.render_test_report(
@@ -570,13 +583,7 @@ class GoSession:
             tenv = toolchains.go_environ(target, {**os.environ, **self.extra_env}, offline=self.toolchains.offline)
             if target.id != tc.id:
                 self.scratch.ensure_gomod(target.version)
-            with self.scratch.lock:
-                composed = compose.compose(
-                    store, parsed, cell_no or 0, std=self.std_packages(target, tenv), mode="test", show_result=False
-                )
-                self.scratch.write(composed.files)
-                self._built_digest = None
-                run, res = self._go_test(target, tenv, inv.go_test_args, composed, io)
+            composed, run, res = self._compose_and_test(store, parsed, cell_no, target, tenv, inv.go_test_args, io)
             if res.interrupted:
                 self.scratch.ensure_gomod(tc.version)
                 return interrupted_outcome()
