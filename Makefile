@@ -31,6 +31,7 @@ lab: install
 lint: $(BIN)/python
 	$(BIN)/ruff check gokernel tests benchmarks
 	$(BIN)/ruff format --check gokernel tests benchmarks
+	$(BIN)/mypy
 
 pytest:
 	$(BIN)/python -m pytest -ra tests

@@ -140,11 +140,11 @@ def _write_imports(
     if not entries:
         return
     out.plain("import (")
-    for text, cell_no, line in sorted(entries, key=lambda e: e[0].split(" ")[-1] + " " + e[0]):
-        if cell_no is None:
+    for text, owner, line in sorted(entries, key=lambda e: e[0].split(" ")[-1] + " " + e[0]):
+        if owner is None:
             out.plain("\t" + text)
         else:
-            out.mapped("\t" + text, cell_no, line)
+            out.mapped("\t" + text, owner, line)
     out.plain(")\n")
 
 

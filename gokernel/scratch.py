@@ -79,7 +79,7 @@ class ScratchModule:
         write_if_changed(self.gomod, new)
 
     def ensure_display_package(self) -> None:
-        source = resources.files("gokernel").joinpath("gosrc", "display.go").read_text()
+        source = (resources.files("gokernel") / "gosrc" / "display.go").read_text()
         path = self.root / _DISPLAY_FILE
         path.parent.mkdir(exist_ok=True)
         write_if_changed(path, source)
