@@ -112,6 +112,9 @@ class LineBuffer:
             self.partial = ""
 
 
+BUILD_ENV_KEYS = ("GOKERNEL_BUILD", "GOFLAGS", "CGO_ENABLED", "GOEXPERIMENT", "GOAMD64", "GODEBUG", "CC")
+
+
 def cgo_available(env: Mapping[str, str], tc: Toolchain) -> tuple[bool, str]:
     """-race needs cgo and a C compiler."""
     try:
@@ -310,7 +313,9 @@ class GoSession:
         """Build the cell's binary; None when the previous build of identical sources can be reused.
 
         With the generated `files` at hand, compile + link directly (fastbuild), else `go build`."""
-        digest = self.scratch.digest(tc.id, " ".join(argv_tail), output)
+        # Environment that changes the binary (build mode, flags, cgo) is part of what is being built.
+        build_env = " ".join(f"{k}={env.get(k, '')}" for k in BUILD_ENV_KEYS)
+        digest = self.scratch.digest(tc.id, " ".join(argv_tail), output, build_env)
         if digest == self._built_digest and os.path.exists(output):
             return None
         if self._prewarm_thread is not None:
@@ -325,7 +330,9 @@ class GoSession:
             res = runner.run(
                 [tc.go, "build", "-mod=mod", *argv_tail, "-o", output, "."], cwd=self.scratch.root, env=env
             )
-        self._built_digest = self.scratch.digest(tc.id, " ".join(argv_tail), output) if res.returncode == 0 else None
+        self._built_digest = (
+            self.scratch.digest(tc.id, " ".join(argv_tail), output, build_env) if res.returncode == 0 else None
+        )
         return res
 
     def _compile_failure(self, res: runner.ProcessResult, linemap: LineMap, io: CellIO) -> CellOutcome:

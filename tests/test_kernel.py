@@ -127,6 +127,18 @@ def test_display_package_shows_rich_output_while_the_program_runs(kernel: GoKern
     assert run.returncode == 0 and run.stdout == "" and run.stderr == ""
 
 
+def test_cells_are_built_by_compile_and_link_unless_go_build_is_asked_for(tmp_path: Path) -> None:
+    k = GoKernelDriver(env={"JPY_SESSION_NAME": str(tmp_path / "build.ipynb")})
+    try:
+        cell = 'import "runtime/debug"\ninfo, ok := debug.ReadBuildInfo()\nok && info.Main.Path == "scratch"'
+        # fastbuild links without the go command's module info
+        assert ok(k, cell).result == "false"
+        ok(k, "%env GOKERNEL_BUILD=go")
+        assert ok(k, cell).result == "true"
+    finally:
+        k.shutdown()
+
+
 def test_exit_status_is_an_error(kernel: GoKernelDriver) -> None:
     ex = kernel.execute("os.Exit(3)")
     assert ex.status == "error" and ex.reply["content"]["evalue"] == "exit status 3"
