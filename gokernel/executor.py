@@ -214,6 +214,8 @@ class GoSession:
             outcome = self._command(cmd, io)
             if not outcome.ok:
                 return outcome
+        if parsed.code.strip() and cells.is_complete(parsed.code) == "incomplete":
+            return self._unfinished_cell(parsed.code, cell_no, io)
         if parsed.cell_magic == "test":
             return self.run_tests(parsed.cell_magic_args, parsed.code, cell_no, io)
         if parsed.cell_magic == "bench":
@@ -221,6 +223,19 @@ class GoSession:
         if parsed.code.strip():
             return self.run_cell(parsed.code, cell_no, io)
         return CellOutcome()
+
+    def _unfinished_cell(self, code: str, cell_no: int, io: CellIO) -> CellOutcome:
+        """The compiler would blame the generated file's end; the cell's own last line is the place to look."""
+        self._cell_sources = {**self._cell_sources, cell_no: code}
+        last = len(code.rstrip().split("\n"))
+        diag = diagnostics.Diagnostic(
+            message="syntax error: unexpected end of cell (an unclosed bracket, string or comment, or a trailing "
+            "operator)",
+            line=last,
+            loc=CellLoc(cell_no, last),
+        )
+        io.display(render.render_diagnostics([diag], self.store_sources()))
+        return CellOutcome.error("CompileError", str(diag), [str(diag)])
 
     # ---- magics ----------------------------------------------------------------------------
     def _command(self, cmd: magics.LineMagic | magics.ShellCommand, io: CellIO) -> CellOutcome:
@@ -355,16 +370,6 @@ class GoSession:
             return prep
         tc, env = prep
         self._cell_sources = {**self._cell_sources, cell_no: code}
-        if cells.is_complete(code) == "incomplete":
-            # The compiler would blame the generated file's end; the cell's own last line is the place to look.
-            last = len(code.rstrip().split("\n"))
-            diag = diagnostics.Diagnostic(
-                message="syntax error: unexpected end of cell (an unclosed {, ( or raw string)",
-                line=last,
-                loc=CellLoc(cell_no, last),
-            )
-            io.display(render.render_diagnostics([diag], self.store_sources()))
-            return CellOutcome.error("CompileError", str(diag), [str(diag)])
         parsed = cells.split(code)
         store = self.store.apply(parsed, cell_no)
         std = self.std_packages(tc, env)

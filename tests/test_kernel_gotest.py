@@ -145,3 +145,7 @@ def test_unclosed_brace_points_at_the_cell(kernel: GoKernelDriver) -> None:
     n = ex.reply["content"]["execution_count"]
     assert ex.reply["content"]["evalue"].startswith(f"cell[{n}] line 2: syntax error")
     assert "main.go" not in ex.reply["content"]["evalue"]
+    # The same for a %%test cell (its magic line counts as line 1).
+    ex = kernel.execute("%%test\nfunc TestHalf(t *testing.T) {\n\tt.Log(1)")
+    n = ex.reply["content"]["execution_count"]
+    assert ex.status == "error" and ex.reply["content"]["evalue"].startswith(f"cell[{n}] line 3: syntax error")
