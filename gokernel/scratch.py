@@ -7,6 +7,7 @@ the old or the new file, never half of one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -26,6 +27,12 @@ _DISPLAY_FILE = "display/display.go"
 _GO_DIRECTIVE = re.compile(r"^go\s+\S+\s*$", re.MULTILINE)
 _TOOLCHAIN_DIRECTIVE = re.compile(r"^toolchain\s+\S+\s*\n", re.MULTILINE)
 _GENERATED = ("main.go", "main_test.go")
+
+
+@functools.cache
+def _display_source() -> str:
+    # Read once per process: ensure_display_package runs before every cell.
+    return (resources.files("gokernel") / "gosrc" / "display.go").read_text()
 
 
 def scratch_root() -> Path:
@@ -79,7 +86,7 @@ class ScratchModule:
         write_if_changed(self.gomod, new)
 
     def ensure_display_package(self) -> None:
-        source = (resources.files("gokernel") / "gosrc" / "display.go").read_text()
+        source = _display_source()
         path = self.root / _DISPLAY_FILE
         path.parent.mkdir(exist_ok=True)
         write_if_changed(path, source)
