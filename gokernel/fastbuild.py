@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import runner
 from .atomic import atomic_write_text
-from .scratch import go_directive_version
+from .scratch import DEPENDENCY_FILES, go_directive_version
 from .toolchains import Toolchain
 
 # Compose writes exactly one import block; these are its lines (`"fmt"`, `_gkos "os"`, `u "github.com/x/y"`).
@@ -84,7 +84,7 @@ class FastBuilder:
         h = hashlib.sha256()
         for part in (tc.id, tc.go, *imports, env.get("CGO_ENABLED", ""), env.get("GOFLAGS", "")):
             h.update(part.encode() + b"\0")
-        for name in ("go.mod", "go.sum", "display/display.go"):  # module-local packages change their export data
+        for name in DEPENDENCY_FILES:  # requirements and module-local packages change the export data
             p = self.root / name
             h.update(p.read_bytes() if p.exists() else b"\0missing")
         return h.hexdigest()[:24]

@@ -24,6 +24,8 @@ MODULE_PATH = "scratch"
 # The kernel's rich-output package lives inside every scratch module; cells get it by writing `display.HTML(...)`.
 DISPLAY_IMPORT_PATH = f"{MODULE_PATH}/display"
 _DISPLAY_FILE = "display/display.go"
+# Files of the module besides the generated cell sources that every build depends on.
+DEPENDENCY_FILES = ("go.mod", "go.sum", _DISPLAY_FILE)
 _GO_DIRECTIVE = re.compile(r"^go\s+\S+\s*$", re.MULTILINE)
 _TOOLCHAIN_DIRECTIVE = re.compile(r"^toolchain\s+\S+\s*\n", re.MULTILINE)
 _GENERATED = ("main.go", "main_test.go")
@@ -102,7 +104,7 @@ class ScratchModule:
     def digest(self, *extra: str) -> str:
         """Content hash of everything a build depends on in this module (plus `extra` keys)."""
         h = hashlib.sha256()
-        for name in ("go.mod", "go.sum", _DISPLAY_FILE, *_GENERATED):
+        for name in (*DEPENDENCY_FILES, *_GENERATED):
             p = self.root / name
             h.update(name.encode())
             h.update(p.read_bytes() if p.exists() else b"\0missing")
