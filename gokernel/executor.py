@@ -154,6 +154,7 @@ class GoSession:
         self._std: dict[str, dict[str, str]] = {}
         self._cell_sources: dict[int, str] = {}  # cell sources by execution count, for error views
         self._prewarm_thread: threading.Thread | None = None
+        self._prewarm_lock = threading.Lock()
         self.fast = fastbuild.FastBuilder(scratch.root, scratch.build_dir, gokernel_cache_dir() / "importcfg")
 
     # ---- toolchain -------------------------------------------------------------------------
@@ -172,37 +173,37 @@ class GoSession:
 
     def prewarm(self) -> threading.Thread | None:
         """Build the most used std packages in the background so the first cell does not pay for them."""
-        if self.last_toolchain is not None:  # a cell already ran: its build warmed the cache
-            return None
-        try:
-            tc = self.toolchain()
-        except (NoToolchainError, UnknownToolchainError):
-            return None
-        env = self.environ()
-
-        def work() -> None:
+        with self._prewarm_lock:  # asked for from the event loop and from a timer thread: start it once
+            # Once started, or once a cell ran (its build warmed the cache), there is nothing to do.
+            if self._prewarm_thread is not None or self.last_toolchain is not None:
+                return None
             try:
-                self.std_packages(tc, env)
-                # The import set of a plain cell is the helpers' own (fmt, os, runtime): have its importcfg
-                # ready, which also compiles those packages, then the rest of the commonly used ones.
-                self.scratch.ensure_gomod(tc.version)
-                self.scratch.ensure_display_package()
-                if fastbuild.eligible({}, env):
-                    self.fast.importcfg(tc, env, ["fmt", "os", "runtime"])
-                subprocess.run(
-                    [tc.go, "build", "fmt", "strings", "strconv", "os", "runtime", "sort", "time", "sync", "math"],
-                    env=env,
-                    cwd=self.scratch.root,
-                    capture_output=True,
-                    timeout=300,
-                )
-            except (OSError, subprocess.SubprocessError):
-                pass
+                tc = self.toolchain()
+            except (NoToolchainError, UnknownToolchainError):
+                return None
+            t = threading.Thread(target=self._prewarm, args=(tc, self.environ()), name="gokernel-prewarm", daemon=True)
+            t.start()
+            self._prewarm_thread = t
+            return t
 
-        t = threading.Thread(target=work, name="gokernel-prewarm", daemon=True)
-        t.start()
-        self._prewarm_thread = t
-        return t
+    def _prewarm(self, tc: Toolchain, env: Mapping[str, str]) -> None:
+        try:
+            self.std_packages(tc, env)
+            # The import set of a plain cell is the helpers' own (fmt, os, runtime): have its importcfg
+            # ready, which also compiles those packages, then the rest of the commonly used ones.
+            self.scratch.ensure_gomod(tc.version)
+            self.scratch.ensure_display_package()
+            if fastbuild.eligible({}, env):
+                self.fast.importcfg(tc, env, ["fmt", "os", "runtime"])
+            subprocess.run(
+                [tc.go, "build", "fmt", "strings", "strconv", "os", "runtime", "sort", "time", "sync", "math"],
+                env=dict(env),
+                cwd=self.scratch.root,
+                capture_output=True,
+                timeout=300,
+            )
+        except (OSError, subprocess.SubprocessError):
+            pass
 
     # ---- entry point -----------------------------------------------------------------------
     def execute(self, code: str, cell_no: int, io: CellIO) -> CellOutcome:

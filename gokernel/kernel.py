@@ -154,25 +154,16 @@ class GoKernel(Kernel):
         self.notebook = notebook
         self.kernel_id = kernelstate.kernel_id_from_connection_file(self._connection_file())
         self.history = History()
-        self._prewarm_lock = threading.Lock()
-        self._prewarm_started = False
         self._write_state()
         # The pre-warm `go build` competes for the CPU with the kernel's own start-up: begin it once the
         # client has its kernel_info reply (or after a few seconds for clients that never ask).
-        timer = threading.Timer(3.0, self._start_prewarm)
+        timer = threading.Timer(3.0, self.go.prewarm)
         timer.daemon = True
         timer.start()
 
-    def _start_prewarm(self) -> None:
-        with self._prewarm_lock:
-            if self._prewarm_started:
-                return
-            self._prewarm_started = True
-        self.go.prewarm()
-
     async def kernel_info_request(self, stream: Any, ident: Any, parent: Any) -> None:  # type: ignore[override]
         await super().kernel_info_request(stream, ident, parent)
-        self._start_prewarm()
+        self.go.prewarm()
 
     def _connection_file(self) -> str:
         try:
