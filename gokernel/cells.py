@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import tree_sitter
@@ -32,6 +32,9 @@ class Import:
     path: str
     name: str | None  # alias, "_" or "."; None when the import has no name
     line: int
+    # For `import "C"`: the comment directly above it (cgo's preamble, columns kept) and its first cell line.
+    preamble: str = ""
+    preamble_line: int = 0
 
     @property
     def ident(self) -> str:
@@ -174,23 +177,48 @@ def _unquote(lit: str) -> str:
     return lit.strip('"`')
 
 
-def _imports(node: tree_sitter.Node) -> list[Import]:
+def _imports(node: tree_sitter.Node, source: bytes, attached: list[tree_sitter.Node]) -> list[Import]:
+    """The import specs of an import declaration; `attached` are the comments directly above it."""
+    specs = [n for n in _walk(node) if n.type == "import_spec"]
     out: list[Import] = []
-    for n in _walk(node):
-        if n.type != "import_spec":
-            continue
+    for n in specs:
         path_node = n.child_by_field_name("path")
         name_node = n.child_by_field_name("name")
         if path_node is None:
             continue
-        out.append(
-            Import(
-                path=_unquote(_text(path_node)),
-                name=_text(name_node) if name_node is not None else None,
-                line=n.start_point.row + 1,
-            )
+        imp = Import(
+            path=_unquote(_text(path_node)),
+            name=_text(name_node) if name_node is not None else None,
+            line=n.start_point.row + 1,
         )
+        if imp.path == "C":
+            imp = _with_preamble(imp, source, _comments_above(n) or (attached if len(specs) == 1 else []))
+        out.append(imp)
     return out
+
+
+def _comments_above(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The run of comments right above `node` among its siblings, no blank line between (a Go doc comment)."""
+    found: list[tree_sitter.Node] = []
+    row = node.start_point.row
+    prev = node.prev_named_sibling
+    while prev is not None and prev.type == "comment" and prev.end_point.row >= row - 1:
+        before = prev.prev_named_sibling
+        if before is not None and before.type != "comment" and before.end_point.row == prev.start_point.row:
+            break  # `"fmt" // note`: a comment on the previous spec's line belongs to that spec
+        found.insert(0, prev)
+        row = prev.start_point.row
+        prev = prev.prev_named_sibling
+    return found
+
+
+def _with_preamble(imp: Import, source: bytes, comments: list[tree_sitter.Node]) -> Import:
+    # cgo compiles the comment directly above `import "C"` as C: it must travel with the import.
+    if not comments:
+        return imp
+    first, last = comments[0], comments[-1]
+    text = _padded(source, first.start_byte, first.start_point.column, last.end_byte)
+    return replace(imp, preamble=text, preamble_line=first.start_point.row + 1)
 
 
 def _receiver_type(receiver: tree_sitter.Node | None) -> str:
@@ -292,7 +320,7 @@ def split(source: str) -> ParsedCell:
             has_package = True
             continue
         if node.type == "import_declaration":
-            imports.extend(_imports(node))
+            imports.extend(_imports(node, data, attached))
             continue
         classified = _classify_decl(node)
         if classified is None:

@@ -122,14 +122,20 @@ def _write_imports(
     std: Mapping[str, str],
     extra: Iterable[str] = (),
 ) -> None:
-    """One import block with the user imports the code references, std auto-imports and `extra` lines."""
+    """One import block with the user imports the code references, std auto-imports and `extra` lines,
+    then `import "C"` on its own."""
     entries: list[tuple[str, int | None, int]] = []  # (import line text, cell, cell line)
+    cgo: list[tuple[Import, int]] = []
     resolved: set[str] = set()
     for imp, cell_no in user_imports:
         ident = imp.ident
         # A dot import can only provide exported names; without any candidate it would be "imported and not used".
         dot_used = imp.name == "." and bool(exported - top_names)
-        if imp.name == "_" or dot_used or ident in refs:
+        if imp.path == "C":
+            if ident in refs:
+                cgo.append((imp, cell_no))
+            resolved.add(ident)
+        elif imp.name == "_" or dot_used or ident in refs:
             entries.append((_import_line(imp), cell_no, imp.line))
             resolved.add(ident)
     for name in sorted(refs - resolved - top_names):
@@ -137,15 +143,24 @@ def _write_imports(
         if path is not None:
             entries.append((f'"{path}"' if guess_package_name(path) == name else f'{name} "{path}"', None, 0))
     entries.extend((line, None, 0) for line in extra)
-    if not entries:
-        return
-    out.plain("import (")
-    for text, owner, line in sorted(entries, key=lambda e: e[0].split(" ")[-1] + " " + e[0]):
-        if owner is None:
-            out.plain("\t" + text)
-        else:
-            out.mapped("\t" + text, owner, line)
-    out.plain(")\n")
+    if entries:
+        out.plain("import (")
+        for text, owner, line in sorted(entries, key=lambda e: e[0].split(" ")[-1] + " " + e[0]):
+            if owner is None:
+                out.plain("\t" + text)
+            else:
+                out.mapped("\t" + text, owner, line)
+        out.plain(")\n")
+    for imp, cell_no in cgo:
+        _write_cgo_import(out, imp, cell_no)
+
+
+def _write_cgo_import(out: _File, imp: Import, cell_no: int) -> None:
+    # cgo compiles only the comment directly above a lone `import "C"`: inside the block it would be lost.
+    if imp.preamble:
+        out.mapped(imp.preamble, cell_no, imp.preamble_line)
+    out.mapped(f"import {_import_line(imp)}", cell_no, imp.line)
+    out.plain("")
 
 
 def _write_decls(out: _File, decls: Iterable[tuple[Decl, int]]) -> None:

@@ -281,3 +281,19 @@ def test_store_remove_and_reset() -> None:
         s.remove("nope")
     assert s.reset().listing() == []
     assert len(s.listing()) == 5  # the original never changes
+
+
+@pytest.mark.parametrize(
+    "source, preamble, line",
+    [
+        ('// int twice(int x) { return 2*x; }\nimport "C"', "// int twice(int x) { return 2*x; }", 1),
+        ('x := 1\n\n/*\n#include <stdio.h>\n*/\nimport "C"', "/*\n#include <stdio.h>\n*/", 3),
+        ('// a\n// b\nimport (\n\t"C"\n)', "// a\n// b", 1),
+        ('import (\n\t"fmt" // fmt\n\t// int f(void);\n\t"C"\n)', " // int f(void);", 3),
+        ('// about fmt\n\nimport "C"', "", 0),  # a blank line: not cgo's preamble
+        ('import (\n\t"fmt" // fmt\n\t"C"\n)', "", 0),  # the previous spec's comment
+    ],
+)
+def test_cgo_preamble_travels_with_import_c(source: str, preamble: str, line: int) -> None:
+    (imp,) = [i for i in split(source).imports if i.path == "C"]
+    assert (imp.preamble, imp.preamble_line) == (preamble, line)

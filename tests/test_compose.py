@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -227,3 +228,33 @@ def test_dot_imports_only_where_exported_names_are_used(go_binary: str, go_env: 
     write(tmp_path, composed)
     res = subprocess.run([go_binary, "vet", "."], cwd=tmp_path, env=go_env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+CGO_CELLS = [
+    '// int twice(int x) { return 2*x; }\nimport "C"\nfmt.Println(C.twice(21))',
+    'package main\n\n/*\nint twice(int x) { return 2*x; }\n*/\nimport "C"\nimport "fmt"\n\n'
+    "func main() {\n\tfmt.Println(C.twice(21))\n}\n",
+    'import (\n\t"fmt"\n\t// int twice(int x) { return 2*x; }\n\t"C"\n)\nfmt.Println(C.twice(21))',
+]
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None and shutil.which("cc") is None, reason="cgo needs a C compiler")
+@pytest.mark.parametrize("cell", CGO_CELLS)
+def test_cgo_preamble_reaches_the_compiler_above_its_own_import(
+    cell: str, go_binary: str, go_env: dict[str, str], std: dict[str, str], tmp_path: Path
+) -> None:
+    composed = Session(std).cell(cell)
+    main = composed.files["main.go"].split("\n")
+    at = main.index('import "C"')
+    assert "twice(int x)" in main[at - 1] or main[at - 1] == "*/"
+    assert not any(line.strip() == '"C"' for line in main)  # never inside the import block
+    out, _ = build_and_run(go_binary, {**go_env, "CGO_ENABLED": "1"}, tmp_path, composed)
+    assert out == "42\n"
+
+
+def test_cgo_preamble_lines_map_to_the_cell() -> None:
+    composed = Session({"fmt": "fmt"}).cell('x := 1\n/*\nint bad( {\n*/\nimport "C"\n_ = x\nC.bad()')
+    main = composed.files["main.go"].split("\n")
+    at = main.index("int bad( {") + 1
+    loc = composed.linemap.lookup("main.go", at)
+    assert loc is not None and (loc.cell, loc.line) == (1, 3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,3 +38,16 @@ def test_reset_inside_a_block_comment_keeps_declarations(kernel: GoKernelDriver)
     ok(kernel, "func kept() int { return 3 }")
     ok(kernel, "/*\n%reset\n*/\nx := 1\n_ = x")
     assert ok(kernel, "kept()").result == "3"
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None and shutil.which("cc") is None, reason="cgo needs a C compiler")
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '// int twice(int x) { return 2*x; }\nimport "C"\nfmt.Println(C.twice(21))',
+        'package main\n\n/*\nint twice(int x) { return 2*x; }\n*/\nimport "C"\nimport "fmt"\n\n'
+        "func main() {\n\tfmt.Println(C.twice(21))\n}\n",
+    ],
+)
+def test_cgo_preamble_is_compiled(kernel: GoKernelDriver, cell: str) -> None:
+    assert ok(kernel, cell).stream() == "42\n"
