@@ -31,41 +31,55 @@ _VOID_CALL_PATTERN = re.compile(r"^(fmt\.(Print|Fprint)\w*|log\.\w+)$")
 _VOID_MESSAGES = ("(no value) used as value", "used as value", "single-value context")
 _COMPILER_POSITION = re.compile(r"(?:^|[\s/])main\.go:(\d+):(?:\d+:)?\s*(.*)$", re.MULTILINE)
 
-_HELPER_IMPORTS = ('_gkfmt "fmt"', '_gkos "os"', '_gkruntime "runtime"')
-# Kept small: it is compiled with every cell. fd 3 is only used when it is a pipe (the kernel's side channel),
-# so a binary run by hand never writes into a file the program happened to open as fd 3.
+# Std packages the helpers use, imported under `_gk*` aliases (the kernel pre-warms this import set).
+HELPER_PACKAGES = ("fmt", "os", "runtime", "strings")
+_HELPER_IMPORTS = tuple(f'_gk{p} "{p}"' for p in HELPER_PACKAGES)
+# Kept small: it is compiled with every cell. A notebook may redeclare any predeclared identifier at package
+# level (`func len`, `type any = int`, `var nil = 1`), so the helpers name none of them: no `len`, `any`,
+# `string`, `bool`, `nil`... only keywords, literals, `_gk*` names and package-qualified ones.
+# fd 3 is only used when it is a pipe (the kernel's side channel), so a binary run by hand never writes into a
+# file the program happened to open as fd 3.
 _HELPERS = """\
 var _gkFd3 = _gkos.NewFile(3, "gokernel-side")
 
-var _gkSideOK = func() bool {
-	st, err := _gkFd3.Stat()
-	return err == nil && st.Mode()&_gkos.ModeNamedPipe != 0
-}()
+var _gkNoFileInfo _gkos.FileInfo // the zero (nil) FileInfo
 
-func _gkSend(tag, payload string) {
+var _gkSideOK = _gkSideMode()&_gkos.ModeNamedPipe != 0
+
+func _gkSideMode() _gkos.FileMode {
+	if st, _ := _gkFd3.Stat(); st != _gkNoFileInfo {
+		return st.Mode()
+	}
+	return 0
+}
+
+func _gkSend(tag, payload interface{}) {
 	if _gkSideOK {
-		_gkfmt.Fprintf(_gkFd3, "%s %d\\n%s", tag, len(payload), payload)
+		var text _gkstrings.Builder
+		_gkfmt.Fprint(&text, payload)
+		_gkfmt.Fprintf(_gkFd3, "%s %d\\n%s", tag, text.Len(), text.String())
 	}
 }
 
-func _gkShow(values ...any) {
-	text := ""
+func _gkShow(values ...interface{}) {
+	var text _gkstrings.Builder
 	for i, v := range values {
 		if i > 0 {
-			text += " "
+			text.WriteString(" ")
 		}
-		if s, ok := v.(string); ok {
-			text += _gkfmt.Sprintf("%q", s)
+		// %T is "string" only for the predeclared string type (a notebook's own is "main.string").
+		if _gkfmt.Sprintf("%T", v) == "string" {
+			_gkfmt.Fprintf(&text, "%q", v)
 		} else {
-			text += _gkfmt.Sprintf("%+v", v)
+			_gkfmt.Fprintf(&text, "%+v", v)
 		}
 	}
-	_gkSend("result", text)
+	_gkSend("result", text.String())
 }
 
 func _gkDone() {
 	if n := _gkruntime.NumGoroutine() - 1; n > 0 {
-		_gkSend("goroutines", _gkfmt.Sprint(n))
+		_gkSend("goroutines", n)
 	}
 }
 """

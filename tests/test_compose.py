@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import tree_sitter
+import tree_sitter_go
 
 from gokernel import runner, stdlib
 from gokernel.cells import split
@@ -258,3 +260,57 @@ def test_cgo_preamble_lines_map_to_the_cell() -> None:
     at = main.index("int bad( {") + 1
     loc = composed.linemap.lookup("main.go", at)
     assert loc is not None and (loc.cell, loc.line) == (1, 3)
+
+
+# Go's predeclared identifiers: a notebook may redeclare every one of them at package level.
+PREDECLARED = frozenset(
+    {
+        "any", "bool", "byte", "comparable", "complex64", "complex128", "error", "float32", "float64", "int",
+        "int8", "int16", "int32", "int64", "rune", "string", "uint", "uint8", "uint16", "uint32", "uint64",
+        "uintptr", "true", "false", "iota", "nil", "append", "cap", "clear", "close", "complex", "copy", "delete",
+        "imag", "len", "make", "max", "min", "new", "panic", "print", "println", "real", "recover",
+    }
+)  # fmt: skip
+
+
+def test_generated_code_names_no_predeclared_identifier() -> None:
+    composed = Session({"fmt": "fmt"}).cell("func f() (int, error) { return 1, nil }\nx := 1\nfmt.Println(x)\nf()")
+    generated = [
+        line
+        for n, line in enumerate(composed.files["main.go"].split("\n"), start=1)
+        if composed.linemap.lookup("main.go", n) is None
+    ]
+    tree = _go_parser().parse("\n".join(generated).encode()).root_node
+    names = {(node.text or b"").decode() for node in _nodes(tree) if node.type in ("identifier", "type_identifier")}
+    assert names, "the scan found no identifiers at all"
+    assert not names & PREDECLARED, sorted(names & PREDECLARED)
+
+
+def _go_parser() -> tree_sitter.Parser:
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_go.language()))
+
+
+def _nodes(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    return [node, *(n for child in node.children for n in _nodes(child))]
+
+
+@pytest.mark.parametrize(
+    "shadow",
+    [
+        "func len(s string) int { return 7 }",
+        "type any = int",
+        "type string struct{}",
+        "type bool int",
+        "var nil = 3",
+        "type error int",
+        "func new(s string) int { return 0 }",
+        "const true = 0",
+    ],
+)
+def test_shadowed_builtins_leave_results_and_goroutine_counts_intact(
+    shadow: str, go_binary: str, go_env: dict[str, str], std: dict[str, str], tmp_path: Path
+) -> None:
+    s = Session(std)
+    s.cell(shadow)
+    out, side = build_and_run(go_binary, go_env, tmp_path, s.cell('go func() { select {} }()\n"a long string value"'))
+    assert (out, side.result, side.goroutines) == ("", '"a long string value"', 1)

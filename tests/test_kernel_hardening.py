@@ -51,3 +51,17 @@ def test_reset_inside_a_block_comment_keeps_declarations(kernel: GoKernelDriver)
 )
 def test_cgo_preamble_is_compiled(kernel: GoKernelDriver, cell: str) -> None:
     assert ok(kernel, cell).stream() == "42\n"
+
+
+@pytest.mark.parametrize(
+    "shadow, name",
+    [("func len(s string) int { return 7 }", "len"), ("type any = int", "any")],
+)
+def test_builtins_redeclared_by_the_notebook_leave_results_intact(
+    kernel: GoKernelDriver, shadow: str, name: str
+) -> None:
+    ok(kernel, shadow)
+    try:
+        assert ok(kernel, '"a long string value"').result == '"a long string value"'
+    finally:
+        ok(kernel, f"%rm {name}")
