@@ -45,7 +45,19 @@ def scratch_root() -> Path:
 def _slug(notebook: str) -> str:
     stem = Path(notebook).stem or "notebook"
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem)[:40].strip("-.") or "notebook"
-    return f"{safe}-{hashlib.sha256(notebook.encode()).hexdigest()[:10]}"
+    return f"{safe}-{hashlib.sha256(_path_bytes(notebook)).hexdigest()[:10]}"
+
+
+def _path_bytes(name: str) -> bytes:
+    """Bytes to key a name by; never raises.
+
+    A notebook path that is not UTF-8 reaches Python (os.environ) with its bytes as surrogate escapes;
+    those give back the original bytes. Other lone surrogates (from JSON, say) are encoded as they are.
+    """
+    try:
+        return name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogatepass")
 
 
 def go_directive_version(go_version: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,3 +66,12 @@ def test_builtins_redeclared_by_the_notebook_leave_results_intact(
         assert ok(kernel, '"a long string value"').result == '"a long string value"'
     finally:
         ok(kernel, f"%rm {name}")
+
+
+def test_kernel_starts_for_a_notebook_path_that_is_not_utf8() -> None:
+    k = GoKernelDriver(env={"JPY_SESSION_NAME": os.fsdecode(b"/notebooks/bad-\xff.ipynb")})
+    try:
+        assert ok(k, "1 + 1").result == "2"
+        assert ok(k, "%scratch").stream().strip().startswith(os.environ["GOKERNEL_SCRATCH_DIR"])
+    finally:
+        k.shutdown()

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from gokernel.atomic import atomic_write_text
 from gokernel.scratch import ScratchModule, go_directive_version
@@ -42,3 +45,28 @@ def test_atomic_write_never_leaves_temp_files(tmp_path: Path) -> None:
     atomic_write_text(tmp_path / "f.json", '{"a": 1}')
     assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
     assert go_directive_version("go1.22.10") == "1.22" and go_directive_version("devel") == "1.21"
+
+
+@pytest.mark.parametrize(
+    "notebook",
+    [
+        os.fsdecode(b"/home/u/bad-\xff.ipynb"),  # a path that is not UTF-8, as os.environ hands it over
+        "/home/u/lone-\ud800.ipynb",  # a lone surrogate that no byte stands for (a JSON \\ud800)
+        "/home/u/\u00e9t\u00e9 \U0001f600.ipynb",
+        "",
+    ],
+)
+def test_any_session_name_gives_a_usable_scratch_dir(tmp_path: Path, monkeypatch, notebook: str) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GOKERNEL_SCRATCH_DIR", str(tmp_path))
+    m = ScratchModule.for_notebook(notebook)
+    assert m.root.is_dir() and m.root.parent == tmp_path
+    assert m.root.name.isascii()
+    assert ScratchModule.for_notebook(notebook).root == m.root
+    m.write({"main.go": "package main\n"})
+
+
+def test_non_utf8_names_that_differ_get_different_dirs(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GOKERNEL_SCRATCH_DIR", str(tmp_path))
+    a = ScratchModule.for_notebook(os.fsdecode(b"/n/bad-\xff.ipynb"))
+    b = ScratchModule.for_notebook(os.fsdecode(b"/n/bad-\xfe.ipynb"))
+    assert a.root != b.root
