@@ -152,7 +152,7 @@ def _complete(cfg: Path, imports: list[str]) -> bool:
     """Every import has an export file that still exists (the build cache may have been trimmed)."""
     try:
         lines = cfg.read_text().splitlines()
-    except OSError:
+    except (OSError, ValueError):  # unreadable or not UTF-8: a corrupt cache entry, rebuilt by the caller
         return False
     files: dict[str, str] = {}
     for line in lines:

@@ -90,9 +90,11 @@ def effective_env(tc: Toolchain, env: dict[str, str]) -> dict[str, str]:
             [tc.go, "env", "-json", *ENV_KEYS], env=env, capture_output=True, text=True, timeout=30, check=True
         )
         values = json.loads(out.stdout)
-        return {k: str(values.get(k, "")) for k in ENV_KEYS}
-    except (OSError, ValueError, subprocess.SubprocessError):
+    except (OSError, ValueError, RecursionError, subprocess.SubprocessError):
+        values = None
+    if not isinstance(values, dict):
         return {k: env.get(k, "") for k in ENV_KEYS}
+    return {k: str(values.get(k, "")) for k in ENV_KEYS}
 
 
 def describe(tc: Toolchain) -> str:

@@ -39,7 +39,7 @@ def remove(kernel_id: str) -> None:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:
         return True
@@ -55,10 +55,13 @@ def read_all() -> dict[str, dict[str, Any]]:
     for f in d.glob("*.json"):
         try:
             data = json.loads(f.read_text())
-        except (OSError, ValueError):
-            continue
-        if not isinstance(data, dict) or not _alive(int(data.get("pid", -1))):
-            f.unlink(missing_ok=True)
+        except (OSError, ValueError, RecursionError):
+            continue  # garbage (the files are written atomically): skip it, never fail the listing
+        pid = data.get("pid") if isinstance(data, dict) else None
+        if type(pid) is not int or pid <= 0:
+            continue  # not a kernel's state file
+        if not _alive(pid):
+            f.unlink(missing_ok=True)  # a dead kernel's file
             continue
         out[str(data.get("kernel_id", f.stem))] = data
     return out

@@ -89,10 +89,11 @@ def std_packages(go: str, env: Mapping[str, str]) -> dict[str, str]:
     if cache is not None:
         try:
             cached = json.loads(cache.read_text())
-            if isinstance(cached, dict) and cached:
-                return {str(k): str(v) for k, v in cached.items()}
-        except (OSError, ValueError):
-            pass
+        except (OSError, ValueError, RecursionError):
+            cached = None
+        # Anything but a non-empty {name: path} of strings is a corrupt cache: list std again and rewrite it.
+        if isinstance(cached, dict) and cached and all(isinstance(v, str) for v in cached.values()):
+            return cached
     try:
         out = subprocess.run(
             [go, "list", "-f", "{{.ImportPath}} {{.Name}}", "std"],

