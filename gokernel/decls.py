@@ -62,12 +62,11 @@ class DeclStore:
     def remove(self, name: str) -> DeclStore:
         """Drop the import (ident, path or listing label) or the declaration holding `name`.
 
-        Removing a type also removes its methods, which could not compile without it.
+        Removing a type also removes its methods, which could not compile without it. `_` is what %ls lists
+        for blank declarations (`var _ = x`): it removes all of them (a blank import has its label, `_ path`).
         """
-        imports = tuple(i for i in self.imports if name not in (i.key, i.imp.path, i.label, i.imp.ident))
-        decls = tuple(
-            d for d in self.decls if name not in d.keys and not any(k.startswith(f"{name}.") for k in d.decl.names)
-        )
+        imports = tuple(i for i in self.imports if not _import_named(i, name))
+        decls = tuple(d for d in self.decls if not _decl_named(d, name))
         if len(imports) == len(self.imports) and len(decls) == len(self.decls):
             raise KeyError(name)
         return replace(self, imports=imports, decls=decls)
@@ -85,3 +84,15 @@ class DeclStore:
     def names(self) -> frozenset[str]:
         """Top-level identifiers declared by the store (method keys excluded: they are not identifiers)."""
         return frozenset(n for d in self.decls if d.decl.kind != "method" for n in d.decl.names)
+
+
+def _import_named(imp: StoredImport, name: str) -> bool:
+    # A blank or dot import's "identifier" is `_` or `.`: it is named by its key, path or label instead.
+    ident = imp.imp.ident if imp.imp.name not in ("_", ".") else None
+    return name in (imp.key, imp.imp.path, imp.label, ident)
+
+
+def _decl_named(stored: StoredDecl, name: str) -> bool:
+    if name == "_":
+        return not stored.decl.names
+    return name in stored.keys or any(k.startswith(f"{name}.") for k in stored.decl.names)

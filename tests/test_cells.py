@@ -297,3 +297,13 @@ def test_store_remove_and_reset() -> None:
 def test_cgo_preamble_travels_with_import_c(source: str, preamble: str, line: int) -> None:
     (imp,) = [i for i in split(source).imports if i.path == "C"]
     assert (imp.preamble, imp.preamble_line) == (preamble, line)
+
+
+def test_store_remove_blank_declarations_listed_as_underscore() -> None:
+    cell = 'import _ "embed"\nfunc g() int { return 1 }\nvar _ = g\nvar _ = g()\nvar _, x = 1, 2'
+    s = DeclStore().apply(split(cell), 1)
+    assert [row[1] for row in s.listing()] == ["_ embed", "g", "_", "_", "x"]
+    assert [row[1] for row in s.remove("_").listing()] == ["_ embed", "g", "x"]
+    assert [row[1] for row in s.remove("_ embed").listing()] == ["g", "_", "_", "x"]
+    with pytest.raises(KeyError):
+        s.remove("_").remove("_")

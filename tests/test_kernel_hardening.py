@@ -75,3 +75,10 @@ def test_kernel_starts_for_a_notebook_path_that_is_not_utf8() -> None:
         assert ok(k, "%scratch").stream().strip().startswith(os.environ["GOKERNEL_SCRATCH_DIR"])
     finally:
         k.shutdown()
+
+
+def test_rm_underscore_removes_blank_declarations(kernel: GoKernelDriver) -> None:
+    ok(kernel, 'var _ = fmt.Sprint("blank")')
+    assert "_" in ok(kernel, "%ls").of_type("display_data")[0]["content"]["data"]["text/plain"].split()
+    ok(kernel, "%rm _")
+    assert "_" not in ok(kernel, "%ls").of_type("display_data")[0]["content"]["data"]["text/plain"].split()
