@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from gokernel import toolchains
+from gokernel import kernelstate, toolchains
 from gokernel.install import kernelspec_dir
+from gokernel.serverext.handlers import MAX_BODY_BYTES
 from gokernel.serverext.tasks import InstallTask, TaskRegistry
 from tests.toolchain_fixtures import GO_OLD
 
@@ -240,3 +241,52 @@ def test_registry_runs_installer_off_thread() -> None:
             break
         time.sleep(0.01)
     assert task.status == "done" and task.toolchain_id == "m-1" and task.percent == 100
+
+
+# ---- limits on what a client can send (issue 11) ---------------------------------------------------------------
+BIG = 2 * MAX_BODY_BYTES
+
+
+@pytest.mark.parametrize(("parts", "method"), [(("toolchains", "active"), "PUT"), (("toolchains", "install"), "POST")])
+async def test_oversized_bodies_are_413_and_not_echoed(jp_fetch: Any, parts: tuple[str, ...], method: str) -> None:
+    body = json.dumps({"id": "x" * BIG, "version": "1" * BIG})
+    r = await jp_fetch("gokernel", *parts, method=method, body=body, raise_error=False)
+    assert r.code == 413 and len(r.body) < 1000
+
+
+async def test_oversized_body_without_a_length_is_413(jp_fetch: Any) -> None:
+    async def chunks(write: Any) -> None:  # chunked transfer: no Content-Length to refuse up front
+        for _ in range(BIG // 4096):
+            await write(b" " * 4096)
+
+    r = await jp_fetch(
+        "gokernel", "toolchains", "active", method="PUT", body_producer=chunks, raise_error=False,
+        allow_nonstandard_methods=True,
+    )  # fmt: skip
+    assert r.code == 413
+
+
+async def test_long_unknown_ids_are_refused_without_being_echoed(jp_fetch: Any) -> None:
+    code, data = await fetch_json(jp_fetch, "toolchains", "active", method="PUT", body={"id": "x" * 20_000})
+    assert code == 400 and len(data["message"]) < 1000
+    code, data = await fetch_json(jp_fetch, "tasks", "ab" * 10_000)
+    assert code == 404 and len(data["message"]) < 200
+
+
+@pytest.mark.parametrize("body", ["[" * 5000 + "]" * 5000, '{"id": ' + "[" * 5000 + "]" * 5000 + "}"])
+async def test_deeply_nested_json_is_400(jp_fetch: Any, body: str) -> None:
+    assert (await fetch_json(jp_fetch, "toolchains", "active", method="PUT", body=body))[0] == 400
+
+
+@pytest.mark.parametrize("version", ["١.٢٢", "1.٢٢", "１.22", "1.22\u0660"])
+async def test_versions_with_non_ascii_digits_are_400(jp_fetch: Any, version: str) -> None:
+    assert (await fetch_json(jp_fetch, "toolchains", "install", method="POST", body={"version": version}))[0] == 400
+
+
+async def test_garbage_kernel_state_files_do_not_break_the_kernel_listing(jp_fetch: Any) -> None:
+    d = kernelstate.state_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    for name, text in {"a": "42", "b": '{"pid": "x"}', "c": "[" * 5000, "d": '{"pid": 1e999}'}.items():
+        (d / f"{name}.json").write_text(text)
+    code, data = await fetch_json(jp_fetch, "kernels")
+    assert (code, data) == (200, {"kernels": []})

@@ -17,7 +17,12 @@ from .. import kernelstate, toolchains
 from .tasks import TaskRegistry
 
 GO_KERNEL_NAME = "go"
-_VERSION = re.compile(r"^(go)?\d+\.\d+(\.\d+)?((rc|beta)\d+)?$")
+# ASCII digits only: `\d` would also take "١.٢٢", which no Go release is called.
+_VERSION = re.compile(r"^(go)?[0-9]+\.[0-9]+(\.[0-9]+)?((rc|beta)[0-9]+)?$")
+# Every body this API takes is a small JSON object; anything bigger is refused before it is held in memory.
+MAX_BODY_BYTES = 64 * 1024
+MAX_ID_CHARS = 200  # toolchain ids and versions are short; longer input is refused, never echoed back
+
 # set_active writes one choice file; serialise switches so parallel PUTs end in one consistent choice
 _switch_lock = threading.Lock()
 
@@ -41,12 +46,46 @@ def switch(ident: str) -> dict[str, Any]:
     return toolchain_json(tc)
 
 
+def _str_or_none(value: Any) -> str | None:
+    # State files are written by kernels but read from a shared dir: only strings reach the client.
+    return value if isinstance(value, str) else None
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """`text` as it may appear in a reply: short, so a huge input is never sent back."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+@tornado.web.stream_request_body
 class _Base(APIHandler):
+    """Reads the request body itself, keeping at most MAX_BODY_BYTES (a larger body is answered with 413)."""
+
+    _body: bytearray
+    _too_large: bool
+
+    async def prepare(self) -> None:  # type: ignore[override]  # as APIHandler.prepare itself
+        await super().prepare()
+        self._body, self._too_large = bytearray(), False
+        declared = self.request.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise tornado.web.HTTPError(413, f"request body over {MAX_BODY_BYTES} bytes")
+
+    def data_received(self, chunk: bytes) -> None:
+        # Raising here would drop the connection without a reply: remember, discard, and answer 413 afterwards.
+        if self._too_large or len(self._body) + len(chunk) > MAX_BODY_BYTES:
+            self._too_large, self._body = True, bytearray()
+        else:
+            self._body += chunk
+
     def body_json(self) -> dict[str, Any]:
+        if self._too_large:
+            raise tornado.web.HTTPError(413, f"request body over {MAX_BODY_BYTES} bytes")
         try:
-            body = json.loads(self.request.body or b"")
+            body = json.loads(bytes(self._body) or b"")
         except ValueError as e:
             raise tornado.web.HTTPError(400, f"invalid JSON: {e}") from e
+        except RecursionError as e:
+            raise tornado.web.HTTPError(400, "invalid JSON: nested too deeply") from e
         if not isinstance(body, dict):
             raise tornado.web.HTTPError(400, "expected a JSON object")
         return body
@@ -65,7 +104,7 @@ class ActiveHandler(_Base):
     @tornado.web.authenticated
     async def put(self) -> None:
         ident = self.body_json().get("id")
-        if not isinstance(ident, str) or not ident or "/" in ident or "\\" in ident:
+        if not isinstance(ident, str) or not ident or len(ident) > MAX_ID_CHARS or "/" in ident or "\\" in ident:
             raise tornado.web.HTTPError(400, 'body must be {"id": <toolchain id>} (paths are not accepted)')
         try:
             tc = await self.off_loop(switch, ident)
@@ -95,9 +134,9 @@ class KernelsHandler(_Base):
             kernels.append(
                 {
                     "id": kid,
-                    "notebook": paths.get(kid) or st.get("notebook") or "",
-                    "toolchain_id": st.get("toolchain_id"),
-                    "go_version": st.get("go_version"),
+                    "notebook": paths.get(kid) or _str_or_none(st.get("notebook")) or "",
+                    "toolchain_id": _str_or_none(st.get("toolchain_id")),
+                    "go_version": _str_or_none(st.get("go_version")),
                     "execution_state": getattr(kernel, "execution_state", None),
                 }
             )
@@ -108,7 +147,7 @@ class InstallHandler(_Base):
     @tornado.web.authenticated
     async def post(self) -> None:
         version = self.body_json().get("version")
-        if not isinstance(version, str) or not _VERSION.match(version.strip()):
+        if not isinstance(version, str) or len(version) > MAX_ID_CHARS or not _VERSION.match(version.strip()):
             raise tornado.web.HTTPError(400, 'body must be {"version": "1.22.10"}')
         task = self.settings["gokernel_tasks"].start(version.strip().removeprefix("go"))
         url = url_path_join(self.base_url, "gokernel", "tasks", task.id)
@@ -122,14 +161,14 @@ class TaskHandler(_Base):
     def get(self, task_id: str) -> None:
         task = self.settings["gokernel_tasks"].get(task_id)
         if task is None:
-            raise tornado.web.HTTPError(404, f"no task {task_id}")
+            raise tornado.web.HTTPError(404, f"no task {_shown(task_id)}")
         self.finish(json.dumps(task.to_json()))
 
     @tornado.web.authenticated
     def delete(self, task_id: str) -> None:
         task = self.settings["gokernel_tasks"].cancel(task_id)
         if task is None:
-            raise tornado.web.HTTPError(404, f"no task {task_id}")
+            raise tornado.web.HTTPError(404, f"no task {_shown(task_id)}")
         self.set_status(202)
         self.finish(json.dumps(task.to_json()))
 
