@@ -8,13 +8,12 @@ displays, input) and returns a `CellOutcome`; kernel.py turns those into message
 from __future__ import annotations
 
 import html
-import json
 import os
 import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,7 +21,10 @@ from . import cells, compose, diagnostics, fastbuild, gotest, magics, render, ru
 from .decls import DeclStore
 from .go_magic import ToolchainSession, run_go_magic
 from .linemap import CellLoc, LineMap
+from .live import tools as live_tools
+from .live.session import LiveSession, platform_reason
 from .scratch import DISPLAY_IMPORT_PATH, ScratchModule
+from .streams import LineBuffer, StderrFilter, display_bundle
 from .toolchains import NoToolchainError, Toolchain, UnknownToolchainError
 from .toolchains import cache_dir as gokernel_cache_dir
 
@@ -50,66 +52,6 @@ class CellOutcome:
     @classmethod
     def error(cls, ename: str, evalue: str, traceback: list[str] | None = None) -> CellOutcome:
         return cls(False, ename, evalue, traceback if traceback is not None else [f"{ename}: {evalue}"])
-
-
-class StderrFilter:
-    """Streams stderr line by line with generated positions mapped to cells; from the first
-    `panic:`/`fatal error:` line on, it captures instead, so the panic becomes the error reply."""
-
-    MARKERS = ("panic: ", "fatal error: ", "SIGQUIT: ")
-
-    def __init__(self, linemap: LineMap, emit: Callable[[str], None]) -> None:
-        self.linemap = linemap
-        self.emit = emit
-        self.partial = ""
-        self.captured: list[str] | None = None
-
-    def feed(self, text: str) -> None:
-        data = self.partial + text
-        lines = data.split("\n")
-        self.partial = lines.pop()
-        for line in lines:
-            self._line(line + "\n")
-        # A prompt without newline (`fmt.Fprint(os.Stderr, "> ")`) must show now, not at exit.
-        if self.partial and self.captured is None and not self._may_be_marker(self.partial):
-            self.emit(self.partial)
-            self.partial = ""
-
-    def _may_be_marker(self, partial: str) -> bool:
-        """Could this unfinished line be (the start of) a panic header? Then hold it until its newline."""
-        return any(m.startswith(partial) or partial.startswith(m) for m in self.MARKERS)
-
-    def _line(self, line: str) -> None:
-        if self.captured is None and line.startswith(self.MARKERS):
-            self.captured = []
-        if self.captured is not None:
-            self.captured.append(self.linemap.rewrite(line.rstrip("\n")))
-        else:
-            self.emit(self.linemap.rewrite(line))
-
-    def close(self) -> None:
-        if self.partial:
-            self._line(self.partial)
-            self.partial = ""
-
-
-class LineBuffer:
-    """Turns arbitrary chunks into whole lines for line-oriented consumers (test2json)."""
-
-    def __init__(self, on_line: Callable[[str], None]) -> None:
-        self.on_line = on_line
-        self.partial = ""
-
-    def feed(self, text: str) -> None:
-        lines = (self.partial + text).split("\n")
-        self.partial = lines.pop()
-        for line in lines:
-            self.on_line(line)
-
-    def close(self) -> None:
-        if self.partial:
-            self.on_line(self.partial)
-            self.partial = ""
 
 
 BUILD_ENV_KEYS = ("GOKERNEL_BUILD", "GOFLAGS", "CGO_ENABLED", "GOEXPERIMENT", "GOAMD64", "GODEBUG", "CC")
@@ -156,6 +98,11 @@ class GoSession:
         self._prewarm_thread: threading.Thread | None = None
         self._prewarm_lock = threading.Lock()
         self.fast = fastbuild.FastBuilder(scratch.root, scratch.build_dir, gokernel_cache_dir() / "importcfg")
+        # Execution mode: "live" (one long-lived process, values persist) unless asked or unable otherwise.
+        self.requested_mode = "fresh" if os.environ.get("GOKERNEL_MODE", "").lower() == "fresh" else "live"
+        self.live = LiveSession(scratch, output_limit=output_limit, cwd=self.cwd)
+        self._live_unavailable: dict[str, str] = {}  # toolchain id -> why live cannot run with it
+        self._mode_told = False
 
     # ---- toolchain -------------------------------------------------------------------------
     def toolchain(self) -> Toolchain:
@@ -195,15 +142,56 @@ class GoSession:
             self.scratch.ensure_display_package()
             if fastbuild.eligible({}, env):
                 self.fast.importcfg(tc, env, ["fmt", "os", "runtime"])
-            subprocess.run(
-                [tc.go, "build", "fmt", "strings", "strconv", "os", "runtime", "sort", "time", "sync", "math"],
-                env=dict(env),
-                cwd=self.scratch.root,
-                capture_output=True,
-                timeout=300,
-            )
+            if self.requested_mode == "live" and not self.live_unavailable(tc, env):
+                self.live.prewarm(tc, env)
+            else:
+                subprocess.run(
+                    [tc.go, "build", "fmt", "strings", "strconv", "os", "runtime", "sort", "time", "sync", "math"],
+                    env=dict(env),
+                    cwd=self.scratch.root,
+                    capture_output=True,
+                    timeout=300,
+                )
         except (OSError, subprocess.SubprocessError):
             pass
+
+    # ---- execution mode --------------------------------------------------------------------
+    def live_unavailable(self, tc: Toolchain, env: Mapping[str, str]) -> str:
+        """Why the live session cannot run with `tc` here ("" when it can)."""
+        if tc.id not in self._live_unavailable:
+            reason = platform_reason()
+            if not reason:
+                if tc.id not in self._race:
+                    self._race[tc.id] = cgo_available(env, tc)
+                ok, why = self._race[tc.id]
+                reason = "" if ok else why.replace("-race is off", "Go plugins (the live session) are off")
+            self._live_unavailable[tc.id] = reason
+        return self._live_unavailable[tc.id]
+
+    def mode(self, tc: Toolchain, env: Mapping[str, str]) -> tuple[str, str]:
+        """(mode, why) for the next cell."""
+        if self.requested_mode == "fresh":
+            return "fresh", "chosen with %mode fresh (or GOKERNEL_MODE=fresh): each cell runs as a new program"
+        reason = self.live_unavailable(tc, env)
+        if reason:
+            return "fresh", f"the live session is unavailable: {reason}"
+        return "live", "one long-lived Go process per notebook: values, goroutines and servers persist across cells"
+
+    def _mode_command(self, args: list[str], io: CellIO) -> CellOutcome:
+        if args:
+            if args[0] not in ("live", "fresh") or len(args) > 1:
+                return CellOutcome.error("MagicError", "%mode takes no argument, or one of: live, fresh")
+            if args[0] != self.requested_mode:
+                self.requested_mode = args[0]
+                self.live.stop(keep_decls=False)
+        try:
+            tc = self.toolchain()
+            env = self.environ()
+        except (NoToolchainError, UnknownToolchainError) as e:
+            return CellOutcome.error("NoToolchain", str(e))
+        mode, why = self.mode(tc, env)
+        io.stdout(f"{mode}: {why}\n")
+        return CellOutcome()
 
     # ---- entry point -----------------------------------------------------------------------
     def execute(self, code: str, cell_no: int, io: CellIO) -> CellOutcome:
@@ -248,22 +236,29 @@ class GoSession:
         elif name == "scratch":
             io.stdout(f"{self.scratch.root}\n")
         elif name == "ls":
-            io.display(render_listing(self.store.listing()))
+            rows = [(k, n, c, "") for k, n, c in self.store.listing() if k != "var" or self.requested_mode != "live"]
+            rows += [("value", v.name, v.cell, v.type) for v in self.live.variables()]
+            io.display(render_listing(rows))
+        elif name == "mode":
+            return self._mode_command(args, io)
         elif name == "rm":
             if not args:
                 return CellOutcome.error("MagicError", "%rm needs one or more names (see %ls)")
             store = self.store
             for n in args:
+                live_hit = self.live.remove(n)
                 try:
                     store = store.remove(n)
                 except KeyError:
-                    return CellOutcome.error("MagicError", f"%rm: nothing named {n!r} (see %ls)")
+                    if not live_hit:
+                        return CellOutcome.error("MagicError", f"%rm: nothing named {n!r} (see %ls)")
             self.store = store
             io.stdout(f"removed {', '.join(args)}\n")
         elif name == "reset":
             self.store = self.store.reset()
             self.scratch.clear_sources()
-            io.stdout("declarations cleared (go.mod requirements kept)\n")
+            self.live.stop(keep_decls=False)
+            io.stdout("declarations and values cleared, goroutines stopped (go.mod requirements kept)\n")
         elif name == "env":
             for a in args:
                 key, sep, value = a.partition("=")
@@ -334,11 +329,8 @@ class GoSession:
         digest = self.scratch.digest(tc.id, " ".join(argv_tail), output, build_env)
         if digest == self._built_digest and os.path.exists(output):
             return None
-        if self._prewarm_thread is not None:
-            # Two go builds compiling the same std packages at once each do all the work (the build cache
-            # does not share work in flight): waiting for the pre-warm made a cold first cell ~1.7x faster.
-            self._prewarm_thread.join()
-            self._prewarm_thread = None
+        # Waiting for the pre-warm made a cold first cell ~1.7x faster (the build cache shares no work in flight).
+        self._join_prewarm()
         res = None
         if files is not None and not argv_tail and fastbuild.eligible(files, env):
             res = self.fast.build(tc, env, files, output)
@@ -374,6 +366,12 @@ class GoSession:
         parsed = cells.split(code)
         store = self.store.apply(parsed, cell_no)
         std = self.std_packages(tc, env)
+        mode, why = self.mode(tc, env)
+        if mode == "fresh" and self.requested_mode == "live" and not self._mode_told:
+            self._mode_told = True
+            io.stderr(f"[gokernel] cells run in fresh mode: {why} (%mode explains)\n")
+        if mode == "live":
+            return self._run_live(parsed, cell_no, store, std, tc, env, io)
         binary = str(self.scratch.build_dir / "cell")
         with self.scratch.lock:
             composed = compose.compose(store, parsed, cell_no, std=std, mode="run", known_void=self.known_void)
@@ -401,6 +399,37 @@ class GoSession:
                 io.stderr(res.captured_stderr if res.captured_stderr.endswith("\n") else res.captured_stderr + "\n")
         self.store = store
         return self._run_binary(binary, composed.linemap, env, io)
+
+    def _run_live(
+        self,
+        parsed: cells.ParsedCell,
+        cell_no: int,
+        store: DeclStore,
+        std: Mapping[str, str],
+        tc: Toolchain,
+        env: Mapping[str, str],
+        io: CellIO,
+    ) -> CellOutcome:
+        self._join_prewarm()
+        try:
+            outcome = self.live.run_cell(parsed, cell_no, store, std, tc, env, io, self.store_sources())
+        except live_tools.LiveUnavailable as e:
+            self._live_unavailable[tc.id] = str(e)
+            io.stderr(f"[gokernel] the live session is unavailable ({e}); this and later cells run in fresh mode\n")
+            self._mode_told = True
+            return self.run_cell(parsed.source, cell_no, io)
+        if outcome.ok or outcome.ename not in ("CompileError", "InternalError", "BuildError", "LoadError"):
+            self.store = store
+        return outcome
+
+    def _join_prewarm(self) -> None:
+        if self._prewarm_thread is not None:
+            # Two go builds compiling the same packages at once each do all the work: wait for the pre-warm.
+            self._prewarm_thread.join()
+            self._prewarm_thread = None
+
+    def shutdown(self) -> None:
+        self.live.shutdown()
 
     def _run_binary(self, binary: str, linemap: LineMap, env: Mapping[str, str], io: CellIO) -> CellOutcome:
         errf = StderrFilter(linemap, io.stderr)
@@ -633,34 +662,20 @@ def interrupted_outcome() -> CellOutcome:
     return CellOutcome.error("KeyboardInterrupt", "interrupted", ["KeyboardInterrupt: the program was stopped"])
 
 
-def display_bundle(payload: str) -> dict[str, Any] | None:
-    """A MIME bundle from the `display` package's JSON record; JSON MIME types carry parsed JSON."""
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    bundle: dict[str, Any] = {}
-    for mime, value in data.items():
-        if mime == "application/json" or mime.endswith("+json"):
-            try:
-                bundle[mime] = json.loads(value)
-            except (TypeError, ValueError):
-                continue
-        else:
-            bundle[mime] = value
-    return bundle or None
-
-
-def render_listing(listing: list[tuple[str, str, int]]) -> dict[str, Any]:
+def render_listing(listing: list[tuple[str, str, int, str]]) -> dict[str, Any]:
+    """Rows of (kind, name, cell, type); the type is filled for live values."""
     if not listing:
-        return {"text/plain": "the scratch module holds no declarations"}
-    width = max(len(n) for _, n, _ in listing)
-    text = "\n".join(f"{kind:<7} {name:<{width}}  cell[{cell}]" for kind, name, cell in listing)
-    rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td><code>{html.escape(n)}</code></td><td>cell[{c}]</td></tr>"
-        for k, n, c in listing
+        return {"text/plain": "the notebook holds no declarations or values"}
+    width = max(len(n) for _, n, _, _ in listing)
+    text = "\n".join(
+        f"{kind:<7} {name:<{width}}  cell[{cell}]" + (f"  {typ}" if typ else "") for kind, name, cell, typ in listing
     )
-    table = f"<table class='gokernel-ls'><tr><th>kind</th><th>name</th><th>defined in</th></tr>{rows}</table>"
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td><code>{html.escape(n)}</code></td><td>cell[{c}]</td>"
+        f"<td><code>{html.escape(t)}</code></td></tr>"
+        for k, n, c, t in listing
+    )
+    table = (
+        f"<table class='gokernel-ls'><tr><th>kind</th><th>name</th><th>defined in</th><th>type</th></tr>{rows}</table>"
+    )
     return {"text/plain": text, "text/html": table}

@@ -107,10 +107,15 @@ class KernelIO(CellIO):
         self.silent = silent
         self.allow_stdin = allow_stdin
         self.last_result: str | None = None
+        # Pinned: live-session goroutines may print after the cell ended, from another thread, while the
+        # kernel's current parent is some later request (a completion); their output belongs to this cell.
+        self.parent = kernel.get_parent()
 
     def _send(self, msg_type: str, content: dict[str, Any]) -> None:
-        if not self.silent:
-            self.kernel.send_response(self.kernel.iopub_socket, msg_type, content)
+        if not self.silent and self.kernel.session is not None:
+            self.kernel.session.send(
+                self.kernel.iopub_socket, msg_type, content, parent=self.parent, ident=self.kernel._topic(msg_type)
+            )
 
     def stdout(self, text: str) -> None:
         self._send("stream", {"name": "stdout", "text": text})
@@ -284,6 +289,7 @@ class GoKernel(Kernel):
                     set(GO_KEYWORDS)
                     | set(GO_BUILTINS)
                     | set(self.go.store.names())
+                    | {v.name for v in self.go.live.variables()}
                     | {i.imp.ident for i in self.go.store.imports if i.imp.ident not in ("_", ".")}
                     | set(self._std_names())
                 )
@@ -334,6 +340,7 @@ class GoKernel(Kernel):
         return {"status": "ok", "history": items}
 
     async def do_shutdown(self, restart: bool) -> dict[str, Any]:  # type: ignore[override]
+        self.go.shutdown()
         kernelstate.remove(self.kernel_id)
         return {"status": "ok", "restart": restart}
 

@@ -57,3 +57,22 @@ class LineMap:
             return str(loc) if loc else m.group(0)
 
         return _POSITION.sub(repl, text)
+
+
+# `cell3.go:5:2`: positions in files whose `//line` directives name the cell (the live session's packages).
+_CELL_FILE_POSITION = re.compile(r"(?<![\w.-])(?:[^\s:'\"()]*/)?cell(?P<cell>\d+)\.go:(?P<line>\d+)(?::(?P<col>\d+))?")
+
+
+class CellFileMap(LineMap):
+    """Positions in `cellN.go` files are already cell positions: the compiler read them from `//line`."""
+
+    def lookup(self, filename: str, line: int, column: int | None = None) -> CellLoc | None:
+        m = re.fullmatch(r"cell(\d+)\.go", filename.rsplit("/", 1)[-1])
+        return CellLoc(int(m[1]), line, column) if m else super().lookup(filename, line, column)
+
+    def rewrite(self, text: str) -> str:
+        def repl(m: re.Match[str]) -> str:
+            col = int(m["col"]) if m["col"] else None
+            return str(CellLoc(int(m["cell"]), int(m["line"]), col))
+
+        return _CELL_FILE_POSITION.sub(repl, super().rewrite(text))

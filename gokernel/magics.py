@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass, field
 
 CELL_MAGICS = ("test", "bench")
-LINE_MAGICS = ("ls", "rm", "reset", "scratch", "go", "test", "bench", "help", "lsmagic", "env")
+LINE_MAGICS = ("ls", "rm", "reset", "scratch", "go", "test", "bench", "help", "lsmagic", "env", "mode")
 
 HELP = """\
 gokernel magics
@@ -21,9 +21,11 @@ gokernel magics
                      -cover -timeout -shuffle -cpu -failfast -count
   %%bench [flags]    run benchmarks (-bench pattern, -count 5, -benchtime, -cpu, --go A,B to compare toolchains)
   %test / %bench     the same for what the scratch module already holds
-  %ls                list the declarations the scratch module holds
+  %ls                list the declarations and live values the notebook holds
   %rm NAME [NAME..]  remove declarations (or imports) by name
-  %reset             clear all declarations (go.mod requirements stay)
+  %reset             clear declarations and values, stop goroutines (go.mod requirements stay)
+  %mode [live|fresh] show or set how cells run: live (one long-lived process: values and goroutines
+                     persist) or fresh (each cell a new program)
   %scratch           print the scratch module's directory
   %go list|use V|version|env|offline on|off|install V
                      Go toolchains: list, switch for this notebook, show, environment, offline mode, install

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gokernel.executor import StderrFilter
 from gokernel.linemap import CellLoc, LineMap
+from gokernel.streams import StderrFilter
 
 
 def _filter() -> tuple[StderrFilter, list[str]]:

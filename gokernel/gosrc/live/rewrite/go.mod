@@ -1,0 +1,3 @@
+module gokernel/rewrite
+
+go 1.21

@@ -1,0 +1,1398 @@
+// gkrewrite turns one notebook cell into a Go package that a live-session plugin can load.
+//
+// It reads one JSON request per line on stdin and writes one JSON response per line on stdout. The cell is
+// type-checked with go/types together with every declaration the session holds (all in one package, as the
+// user thinks of the notebook), and then emitted as its own package `main` (so %T prints main.T) in which:
+//   - top-level `x := ...` / `var x = ...` become package variables assigned in order by the cell's run function;
+//   - references to earlier cells' names become references into their packages (through accessor methods on
+//     an exported GK type, exported aliases, or exported generic names: nothing exported that a plugin would
+//     have to publish as a symbol);
+//   - unexported fields and methods of earlier cells' types are reached through layout-identical mirror
+//     structs (unsafe) and exported method expressions;
+//   - loop heads and function entries call gkrt.Check(), so an interrupt stops the cell's goroutine only.
+//
+// Built with the user's toolchain (go/types and the export data format then match the compiler).
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/importer"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"go/types"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+type Segment struct {
+	Src  string `json:"src"`
+	Cell int    `json:"cell"`
+	Line int    `json:"line"`
+}
+
+type Var struct {
+	Name    string            `json:"name"`
+	Type    string            `json:"type"`
+	Imports map[string]string `json:"imports,omitempty"` // package name -> path used by Type
+}
+
+type Prior struct {
+	Pkg   string    `json:"pkg"`
+	Decls []Segment `json:"decls"`
+	Vars  []Var     `json:"vars"`
+}
+
+type Import struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
+	Cell bool   `json:"cell"` // written in this cell (blank imports are kept for their side effects)
+}
+
+type Request struct {
+	Pkg     string    `json:"pkg"`
+	Cell    int       `json:"cell"`
+	Imports []Import  `json:"imports"`
+	Prior   []Prior   `json:"prior"`
+	Decls   []Segment `json:"decls"`
+	Stmts   []Segment `json:"stmts"`
+}
+
+type Diag struct {
+	Cell int    `json:"cell"`
+	Line int    `json:"line"`
+	Col  int    `json:"col"`
+	Msg  string `json:"msg"`
+}
+
+type Response struct {
+	Errors    []Diag   `json:"errors,omitempty"`
+	Source    string   `json:"source,omitempty"`
+	Imports   []string `json:"imports,omitempty"` // import paths of the emitted package (earlier cells included)
+	Vars      []Var    `json:"vars,omitempty"`
+	Names     []string `json:"names,omitempty"` // package-level names this cell declares ("T.m" for methods)
+	HasResult bool     `json:"has_result"`
+	Internal  string   `json:"internal,omitempty"`
+}
+
+const (
+	rtPath   = "scratch/gkrt"
+	runName  = "gkRun"
+	mainName = "gkMain"
+)
+
+// ---- export data -------------------------------------------------------------------------------------
+
+type exports struct {
+	goBin string
+	files map[string]string
+	fset  *token.FileSet
+	imp   types.Importer
+}
+
+func newExports(fset *token.FileSet) *exports {
+	e := &exports{goBin: os.Getenv("GOKERNEL_GO"), files: map[string]string{}, fset: fset}
+	if e.goBin == "" {
+		e.goBin = "go"
+	}
+	e.imp = importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
+		file, ok := e.files[path]
+		if !ok {
+			e.list([]string{path})
+			file, ok = e.files[path]
+		}
+		if !ok || file == "" {
+			return nil, fmt.Errorf("package %s is not available (go list found no export data)", path)
+		}
+		return os.Open(file)
+	})
+	return e
+}
+
+// list asks the go command for the compiled export data of paths and their dependencies.
+func (e *exports) list(paths []string) {
+	var missing []string
+	for _, p := range paths {
+		if _, ok := e.files[p]; !ok && p != "unsafe" && p != "C" {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	args := append([]string{"list", "-mod=mod", "-e", "-export", "-deps", "-f", "{{.ImportPath}}={{.Export}}"}, missing...)
+	out, _ := exec.Command(e.goBin, args...).Output()
+	for _, line := range strings.Split(string(out), "\n") {
+		if path, file, ok := strings.Cut(line, "="); ok && file != "" {
+			e.files[path] = file
+		}
+	}
+	for _, p := range missing {
+		if _, ok := e.files[p]; !ok {
+			e.files[p] = "" // remember the miss for this request only
+		}
+	}
+}
+
+func (e *exports) forget() {
+	for p, f := range e.files {
+		if f == "" {
+			delete(e.files, p)
+		}
+	}
+}
+
+// ---- edits on source text ----------------------------------------------------------------------------
+
+type edit struct {
+	start, end int // byte offsets; start == end inserts
+	text       string
+	span       int // size of the enclosing expression, orders insertions at one offset (outermost first)
+}
+
+type editor struct{ edits []edit }
+
+func (ed *editor) replace(start, end int, text string) {
+	ed.edits = append(ed.edits, edit{start: start, end: end, text: text, span: -1})
+}
+
+func (ed *editor) insert(at int, text string, span int) {
+	ed.edits = append(ed.edits, edit{start: at, end: at, text: text, span: span})
+}
+
+// apply returns src with the edits; an edit inside a region that another edit replaces is dropped.
+func (ed *editor) apply(src string) string {
+	edits := append([]edit(nil), ed.edits...)
+	sort.SliceStable(edits, func(i, j int) bool {
+		a, b := edits[i], edits[j]
+		if a.start != b.start {
+			return a.start < b.start
+		}
+		aIns, bIns := a.start == a.end, b.start == b.end
+		if aIns != bIns {
+			return aIns // insertions before a replacement that starts at the same place
+		}
+		if aIns {
+			return a.span > b.span
+		}
+		return a.end > b.end
+	})
+	var out strings.Builder
+	pos := 0
+	for _, e := range edits {
+		if e.start < pos { // inside a region an earlier edit replaced
+			continue
+		}
+		out.WriteString(src[pos:e.start])
+		out.WriteString(e.text)
+		pos = e.end
+	}
+	out.WriteString(src[pos:])
+	return out.String()
+}
+
+// ---- type printing -----------------------------------------------------------------------------------
+
+// printer writes types as Go source in some package's terms: typeName names the notebook's own types,
+// pkgName qualifies (and records the import of) every other package.
+type printer struct {
+	notebook *types.Package
+	typeName func(*types.TypeName) string
+	imports  map[string]string // name -> path
+	byPath   map[string]string // path -> name
+	reserved map[string]bool   // names already taken in the file (session imports)
+}
+
+func newPrinter(nb *types.Package, typeName func(*types.TypeName) string, taken map[string]string) *printer {
+	p := &printer{notebook: nb, typeName: typeName, imports: map[string]string{}, byPath: map[string]string{}, reserved: map[string]bool{}}
+	for name, path := range taken {
+		p.byPath[path] = name
+		p.reserved[name] = true
+	}
+	return p
+}
+
+func (p *printer) pkgName(pkg *types.Package) string {
+	if name, ok := p.byPath[pkg.Path()]; ok {
+		p.imports[name] = pkg.Path()
+		return name
+	}
+	name := pkg.Name()
+	for i := 2; p.reserved[name] || p.imports[name] != ""; i++ {
+		name = fmt.Sprintf("gkp_%s%d", pkg.Name(), i)
+	}
+	p.byPath[pkg.Path()] = name
+	p.imports[name] = pkg.Path()
+	return name
+}
+
+type objNamed interface {
+	Obj() *types.TypeName
+}
+
+func (p *printer) typ(t types.Type) string {
+	switch t := t.(type) {
+	case *types.Basic:
+		if t.Kind() == types.UnsafePointer {
+			return "unsafe.Pointer"
+		}
+		if t.Kind() == types.UntypedNil {
+			return "interface{}"
+		}
+		return types.Default(t).String()
+	case *types.Pointer:
+		return "*" + p.typ(t.Elem())
+	case *types.Slice:
+		return "[]" + p.typ(t.Elem())
+	case *types.Array:
+		return fmt.Sprintf("[%d]%s", t.Len(), p.typ(t.Elem()))
+	case *types.Map:
+		return "map[" + p.typ(t.Key()) + "]" + p.typ(t.Elem())
+	case *types.Chan:
+		switch t.Dir() {
+		case types.SendOnly:
+			return "chan<- " + p.typ(t.Elem())
+		case types.RecvOnly:
+			return "<-chan " + p.typ(t.Elem())
+		}
+		elem := p.typ(t.Elem())
+		if strings.HasPrefix(elem, "<-") {
+			elem = "(" + elem + ")"
+		}
+		return "chan " + elem
+	case *types.Signature:
+		return "func" + p.signature(t)
+	case *types.Struct:
+		var b strings.Builder
+		b.WriteString("struct{")
+		for i := 0; i < t.NumFields(); i++ {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			f := t.Field(i)
+			if !f.Embedded() || true {
+				b.WriteString(f.Name() + " ")
+			}
+			b.WriteString(p.typ(f.Type()))
+			if tag := t.Tag(i); tag != "" {
+				b.WriteString(" " + strconv.Quote(tag))
+			}
+		}
+		b.WriteString("}")
+		return b.String()
+	case *types.Interface:
+		if t.Empty() {
+			return "interface{}"
+		}
+		var parts []string
+		for i := 0; i < t.NumEmbeddeds(); i++ {
+			parts = append(parts, p.typ(t.EmbeddedType(i)))
+		}
+		for i := 0; i < t.NumExplicitMethods(); i++ {
+			m := t.ExplicitMethod(i)
+			parts = append(parts, m.Name()+p.signature(m.Type().(*types.Signature)))
+		}
+		return "interface{" + strings.Join(parts, "; ") + "}"
+	case *types.Union:
+		var parts []string
+		for i := 0; i < t.Len(); i++ {
+			term := t.Term(i)
+			s := p.typ(term.Type())
+			if term.Tilde() {
+				s = "~" + s
+			}
+			parts = append(parts, s)
+		}
+		return strings.Join(parts, " | ")
+	case *types.TypeParam:
+		return t.Obj().Name()
+	case *types.Tuple:
+		var parts []string
+		for i := 0; i < t.Len(); i++ {
+			parts = append(parts, p.typ(t.At(i).Type()))
+		}
+		return "(" + strings.Join(parts, ", ") + ")"
+	case *types.Named:
+		return p.named(t.Obj(), t.TypeArgs())
+	}
+	if n, ok := t.(objNamed); ok { // type aliases (types.Alias, Go 1.22+)
+		var args *types.TypeList
+		if ta, ok := t.(interface{ TypeArgs() *types.TypeList }); ok {
+			args = ta.TypeArgs()
+		}
+		return p.named(n.Obj(), args)
+	}
+	return types.TypeString(t, func(pkg *types.Package) string { return p.pkgName(pkg) })
+}
+
+func (p *printer) named(obj *types.TypeName, args *types.TypeList) string {
+	var name string
+	switch {
+	case obj.Pkg() == nil: // error, comparable, any
+		if obj.Name() == "any" {
+			return "interface{}"
+		}
+		name = obj.Name()
+	case obj.Pkg() == p.notebook:
+		name = p.typeName(obj)
+	default:
+		name = p.pkgName(obj.Pkg()) + "." + obj.Name()
+	}
+	if args != nil && args.Len() > 0 {
+		var parts []string
+		for i := 0; i < args.Len(); i++ {
+			parts = append(parts, p.typ(args.At(i)))
+		}
+		name += "[" + strings.Join(parts, ", ") + "]"
+	}
+	return name
+}
+
+func (p *printer) signature(s *types.Signature) string {
+	params := make([]string, 0, s.Params().Len())
+	for i := 0; i < s.Params().Len(); i++ {
+		t := s.Params().At(i).Type()
+		if s.Variadic() && i == s.Params().Len()-1 {
+			params = append(params, "..."+p.typ(t.(*types.Slice).Elem()))
+		} else {
+			params = append(params, p.typ(t))
+		}
+	}
+	out := "(" + strings.Join(params, ", ") + ")"
+	switch s.Results().Len() {
+	case 0:
+	case 1:
+		out += " " + p.typ(s.Results().At(0).Type())
+	default:
+		out += " " + p.typ(s.Results())
+	}
+	return out
+}
+
+// importLines: every import the printed types use; fresh: only those the session does not import already.
+func (p *printer) importLines(fresh bool) []string {
+	var lines []string
+	for name, path := range p.imports {
+		if fresh && p.reserved[name] {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%s %q", name, path))
+	}
+	sort.Strings(lines)
+	return lines
+}
+
+// ---- the rewrite ---------------------------------------------------------------------------------------
+
+type unit struct {
+	req      *Request
+	fset     *token.FileSet
+	exp      *exports
+	files    []*ast.File
+	fileSrc  map[*token.File]string
+	priorOf  map[*token.File]*Prior
+	current  *ast.File
+	curTok   *token.File
+	bodyOff  int // offset in the current file where the cell's own text starts (after the header)
+	pkg      *types.Package
+	info     *types.Info
+	errs     []types.Error
+	runFunc  *ast.FuncDecl
+	runScope *types.Scope
+}
+
+func sessionImports(req *Request) map[string]string {
+	m := map[string]string{}
+	for _, imp := range req.Imports {
+		if imp.Name == "_" || imp.Name == "." || imp.Path == "C" {
+			continue
+		}
+		name := imp.Name
+		if name == "" {
+			name = guessName(imp.Path)
+		}
+		m[name] = imp.Path
+	}
+	return m
+}
+
+var versionSuffix = regexp.MustCompile(`^v[0-9]+$`)
+
+func guessName(path string) string {
+	parts := strings.Split(path, "/")
+	last := parts[len(parts)-1]
+	if versionSuffix.MatchString(last) && len(parts) > 1 {
+		last = parts[len(parts)-2]
+	}
+	last = regexp.MustCompile(`\.v[0-9]+$`).ReplaceAllString(last, "")
+	last = strings.TrimPrefix(last, "go-")
+	last = regexp.MustCompile(`[-.]go$`).ReplaceAllString(last, "")
+	return regexp.MustCompile(`\W`).ReplaceAllString(last, "_")
+}
+
+func header(imports []Import, extra []string) string {
+	var b strings.Builder
+	b.WriteString("package main\n\nimport (\n")
+	for _, imp := range imports {
+		if imp.Path == "C" {
+			continue
+		}
+		if imp.Name != "" {
+			fmt.Fprintf(&b, "\t%s %q\n", imp.Name, imp.Path)
+		} else {
+			fmt.Fprintf(&b, "\t%q\n", imp.Path)
+		}
+	}
+	for _, line := range extra {
+		b.WriteString("\t" + line + "\n")
+	}
+	b.WriteString(")\n\n")
+	return b.String()
+}
+
+func segmentText(segs []Segment) string {
+	var b strings.Builder
+	for _, s := range segs {
+		fmt.Fprintf(&b, "//line cell%d.go:%d\n%s\n", s.Cell, s.Line, s.Src)
+	}
+	return b.String()
+}
+
+func priorSource(p *Prior, imports []Import) string {
+	var extra []string
+	have := map[string]bool{}
+	for _, imp := range imports {
+		have[imp.Path] = true
+	}
+	for _, v := range p.Vars {
+		for name, path := range v.Imports {
+			if !have[path] {
+				have[path] = true
+				extra = append(extra, fmt.Sprintf("%s %q", name, path))
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString(header(imports, extra))
+	b.WriteString(segmentText(p.Decls))
+	b.WriteString("//line gokernel-session.go:1\n")
+	for _, v := range p.Vars {
+		fmt.Fprintf(&b, "var %s %s\n", v.Name, v.Type)
+	}
+	return b.String()
+}
+
+// check type-checks the prior files plus one current file (header + body) and keeps everything needed.
+func (u *unit) check(currentHeader, body string) error {
+	u.fset = u.exp.fset // one file set: imported objects' positions must never alias the cells' files
+	u.files = nil
+	u.fileSrc = map[*token.File]string{}
+	u.priorOf = map[*token.File]*Prior{}
+	for i := range u.req.Prior {
+		p := &u.req.Prior[i]
+		src := priorSource(p, u.req.Imports)
+		f, err := parser.ParseFile(u.fset, fmt.Sprintf("prior%d.go", i), src, parser.SkipObjectResolution)
+		if f == nil {
+			return err
+		}
+		tf := u.fset.File(f.Pos())
+		u.fileSrc[tf] = src
+		u.priorOf[tf] = p
+		u.files = append(u.files, f)
+	}
+	src := currentHeader + body
+	f, err := parser.ParseFile(u.fset, "current.go", src, parser.SkipObjectResolution)
+	if err != nil {
+		return err
+	}
+	u.current = f
+	u.curTok = u.fset.File(f.Pos())
+	u.fileSrc[u.curTok] = src
+	u.bodyOff = len(currentHeader)
+	u.files = append(u.files, f)
+	u.info = &types.Info{
+		Types:      map[ast.Expr]types.TypeAndValue{},
+		Defs:       map[*ast.Ident]types.Object{},
+		Uses:       map[*ast.Ident]types.Object{},
+		Selections: map[*ast.SelectorExpr]*types.Selection{},
+		Scopes:     map[ast.Node]*types.Scope{},
+	}
+	u.errs = nil
+	conf := types.Config{
+		Importer: u.exp.imp,
+		Error: func(err error) {
+			if te, ok := err.(types.Error); ok {
+				u.errs = append(u.errs, te)
+			}
+		},
+	}
+	u.pkg, _ = conf.Check("main", u.fset, u.files, u.info)
+	u.runFunc = nil
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == runName {
+			u.runFunc = fd
+		}
+	}
+	u.runScope = nil
+	if u.runFunc != nil {
+		u.runScope = u.info.Scopes[u.runFunc.Type]
+	}
+	return nil
+}
+
+func (u *unit) off(p token.Pos) int { return u.curTok.Offset(p) - u.bodyOff }
+
+func (u *unit) inCurrent(p token.Pos) bool { return p.IsValid() && u.fset.File(p) == u.curTok }
+
+func (u *unit) inRun(p token.Pos) bool {
+	return u.runFunc != nil && p >= u.runFunc.Body.Lbrace && p <= u.runFunc.Body.Rbrace
+}
+
+// topVar: a variable declared at the top level of the cell's statements.
+func (u *unit) topVar(obj types.Object) bool {
+	v, ok := obj.(*types.Var)
+	return ok && u.runScope != nil && v.Parent() == u.runScope
+}
+
+func (u *unit) packageLevel(obj types.Object) bool {
+	return obj != nil && u.pkg != nil && obj.Parent() == u.pkg.Scope()
+}
+
+func isGeneric(obj types.Object) bool {
+	switch o := obj.(type) {
+	case *types.Func:
+		sig, _ := o.Type().(*types.Signature)
+		return sig != nil && sig.TypeParams().Len() > 0
+	case *types.TypeName:
+		if n, ok := o.Type().(*types.Named); ok {
+			return n.TypeParams().Len() > 0
+		}
+	}
+	return false
+}
+
+var diagNoise = regexp.MustCompile(`\b(?:gkv_|gkx_|GKG_|GKT_|GKC_)`)
+
+func (u *unit) diags(keep func(types.Error) bool) []Diag {
+	var out []Diag
+	seen := map[string]bool{}
+	for _, e := range u.errs {
+		if !keep(e) {
+			continue
+		}
+		pos := e.Fset.Position(e.Pos)
+		cell := 0
+		if m := regexp.MustCompile(`^cell(\d+)\.go$`).FindStringSubmatch(pos.Filename); m != nil {
+			cell, _ = strconv.Atoi(m[1])
+		}
+		d := Diag{Cell: cell, Line: pos.Line, Col: pos.Column, Msg: diagNoise.ReplaceAllString(e.Msg, "")}
+		key := fmt.Sprint(d)
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// noise: errors that the emitted program does not have (it uses every name it keeps) or that are about
+// prior cells (whose packages are already compiled and loaded).
+func (u *unit) noise(e types.Error, trailing ast.Stmt) bool {
+	if !u.inCurrent(e.Pos) {
+		return true
+	}
+	if strings.Contains(e.Msg, "imported and not used") {
+		return true
+	}
+	if strings.Contains(e.Msg, "declared and not used") || strings.Contains(e.Msg, "declared but not used") {
+		for id, obj := range u.info.Defs {
+			if id.Pos() == e.Pos && obj != nil && u.topVar(obj) {
+				return true
+			}
+		}
+	}
+	if trailing != nil && e.Pos >= trailing.Pos() && e.Pos <= trailing.End() && strings.Contains(e.Msg, "is not used") {
+		return true
+	}
+	return false
+}
+
+func (u *unit) trailing() *ast.ExprStmt {
+	if u.runFunc == nil || len(u.runFunc.Body.List) == 0 {
+		return nil
+	}
+	es, _ := u.runFunc.Body.List[len(u.runFunc.Body.List)-1].(*ast.ExprStmt)
+	return es
+}
+
+func hasValue(tv types.TypeAndValue) bool {
+	if !tv.IsValue() || tv.IsVoid() {
+		return false
+	}
+	if tup, ok := tv.Type.(*types.Tuple); ok {
+		// (n int, err error) is a write's byte count (fmt.Println, w.Write): not the value a cell is after.
+		if tup.Len() == 2 && types.Identical(tup.At(0).Type(), types.Typ[types.Int]) &&
+			types.Identical(tup.At(1).Type(), types.Universe.Lookup("error").Type()) {
+			return false
+		}
+		return tup.Len() > 0
+	}
+	return true
+}
+
+// renamed is the name an object of this cell gets in its package (plugins must not export vars or funcs).
+func renamed(obj types.Object, isTopVar bool) string {
+	name := obj.Name()
+	switch {
+	case isTopVar:
+		return "gkv_" + name
+	case obj.Name() == "main":
+		if _, ok := obj.(*types.Func); ok {
+			return mainName
+		}
+	}
+	switch obj.(type) {
+	case *types.Func:
+		if isGeneric(obj) {
+			if !obj.Exported() {
+				return "GKG_" + name
+			}
+			return name
+		}
+		if obj.Exported() {
+			return "gkx_" + name
+		}
+	case *types.TypeName:
+		if isGeneric(obj) && !obj.Exported() {
+			return "GKT_" + name
+		}
+	case *types.Var:
+		if obj.Exported() {
+			return "gkx_" + name
+		}
+	}
+	return name
+}
+
+// pass1 rewrites the cell so its top-level variables are package variables assigned in order.
+func (u *unit) pass1() (body string, vars []*types.Var, hasResult bool, hasMain bool) {
+	ed := &editor{}
+	// Renames of this cell's package-level objects and top-level variables.
+	for id, obj := range u.info.Defs {
+		if obj == nil || !u.inCurrent(id.Pos()) {
+			continue
+		}
+		if _, isMethod := obj.(*types.Func); isMethod && obj.(*types.Func).Type().(*types.Signature).Recv() != nil {
+			continue
+		}
+		top := u.topVar(obj)
+		if !top && !u.packageLevel(obj) {
+			continue
+		}
+		if top {
+			vars = append(vars, obj.(*types.Var))
+		}
+		if n := renamed(obj, top); n != obj.Name() {
+			ed.replace(u.off(id.Pos()), u.off(id.End()), n)
+			if n == mainName {
+				hasMain = true
+			}
+		}
+	}
+	for id, obj := range u.info.Uses {
+		if obj == nil || !u.inCurrent(id.Pos()) || !u.inCurrent(obj.Pos()) {
+			continue
+		}
+		top := u.topVar(obj)
+		if !top && !u.packageLevel(obj) {
+			continue
+		}
+		if n := renamed(obj, top); n != obj.Name() {
+			ed.replace(u.off(id.Pos()), u.off(id.End()), n)
+		}
+	}
+	sort.Slice(vars, func(i, j int) bool { return vars[i].Pos() < vars[j].Pos() })
+	// Top-level := and var become assignments.
+	if u.runFunc != nil {
+		for _, st := range u.runFunc.Body.List {
+			switch s := st.(type) {
+			case *ast.AssignStmt:
+				if s.Tok == token.DEFINE {
+					ed.replace(u.off(s.TokPos), u.off(s.TokPos)+2, " =")
+				}
+			case *ast.DeclStmt:
+				gd, ok := s.Decl.(*ast.GenDecl)
+				if !ok || gd.Tok != token.VAR {
+					continue
+				}
+				u.varToAssign(ed, gd)
+			}
+		}
+	}
+	if es := u.trailing(); es != nil && hasValue(u.info.Types[es.X]) {
+		hasResult = true
+		ed.insert(u.off(es.X.Pos()), "gkrt.Show(", 1<<30)
+		ed.insert(u.off(es.X.End()), ")", 1<<30)
+	}
+	src := u.fileSrc[u.curTok][u.bodyOff:]
+	return ed.apply(src), vars, hasResult, hasMain
+}
+
+func blank(src string) string {
+	var b strings.Builder
+	for _, r := range src {
+		if r == '\n' {
+			b.WriteRune('\n')
+		} else {
+			b.WriteByte(' ')
+		}
+	}
+	return b.String()
+}
+
+func (u *unit) varToAssign(ed *editor, gd *ast.GenDecl) {
+	src := u.fileSrc[u.curTok][u.bodyOff:]
+	span := func(a, b token.Pos) { ed.replace(u.off(a), u.off(b), blank(src[u.off(a):u.off(b)])) }
+	// `var` (and the parentheses of a group) go; each spec becomes `names = values` or nothing.
+	span(gd.TokPos, gd.TokPos+3)
+	if gd.Lparen.IsValid() {
+		span(gd.Lparen, gd.Lparen+1)
+		span(gd.Rparen, gd.Rparen+1)
+	}
+	for _, spec := range gd.Specs {
+		vs := spec.(*ast.ValueSpec)
+		if len(vs.Values) == 0 {
+			span(vs.Pos(), vs.End())
+			continue
+		}
+		if vs.Type != nil {
+			span(vs.Type.Pos(), vs.Type.End())
+		}
+	}
+}
+
+// ---- pass 2: emit the package -------------------------------------------------------------------------
+
+type emitter struct {
+	u        *unit
+	ed       *editor
+	final    *printer
+	priors   map[*Prior]string // prior package -> import alias
+	used     map[string]bool   // import lines of the emitted file
+	mirrors  map[string]string // struct type string -> mirror name
+	mirrorTy []string
+	needsUns bool
+}
+
+func (em *emitter) priorAlias(p *Prior) string {
+	if a, ok := em.priors[p]; ok {
+		return a
+	}
+	parts := strings.Split(p.Pkg, "/")
+	a := "gk_" + parts[len(parts)-1]
+	em.priors[p] = a
+	em.used[fmt.Sprintf("%s %q", a, p.Pkg)] = true
+	return a
+}
+
+func (em *emitter) priorOf(obj types.Object) *Prior {
+	if obj == nil || !obj.Pos().IsValid() || obj.Pkg() != em.u.pkg {
+		return nil
+	}
+	return em.u.priorOf[em.u.fset.File(obj.Pos())]
+}
+
+// typeName names a notebook type in the emitted package.
+func (em *emitter) typeName(obj *types.TypeName) string {
+	if p := em.priorOf(obj); p != nil {
+		if obj.Exported() {
+			return em.priorAlias(p) + "." + obj.Name()
+		}
+		return em.priorAlias(p) + ".GKT_" + obj.Name()
+	}
+	return renamed(obj, false)
+}
+
+// ref is how the emitted package spells a prior cell's package-level object.
+func (em *emitter) ref(obj types.Object, p *Prior) string {
+	a := em.priorAlias(p)
+	switch o := obj.(type) {
+	case *types.Var:
+		return "(*" + a + ".GK{}.V_" + o.Name() + "())"
+	case *types.Func:
+		if isGeneric(o) {
+			if o.Exported() {
+				return a + "." + o.Name()
+			}
+			return a + ".GKG_" + o.Name()
+		}
+		return a + ".GK{}.F_" + o.Name() + "()"
+	case *types.TypeName:
+		return em.typeName(o)
+	case *types.Const:
+		if o.Exported() {
+			return a + "." + o.Name()
+		}
+		return a + ".GKC_" + o.Name()
+	}
+	return obj.Name()
+}
+
+func (em *emitter) mirror(t types.Type) string {
+	st := t.Underlying().(*types.Struct)
+	text := em.final.typ(st)
+	if name, ok := em.mirrors[text]; ok {
+		return name
+	}
+	name := fmt.Sprintf("gkm%d", len(em.mirrors)+1)
+	em.mirrors[text] = name
+	em.mirrorTy = append(em.mirrorTy, fmt.Sprintf("type %s %s", name, text))
+	em.needsUns = true
+	return name
+}
+
+// foreignStruct: a struct type declared in an earlier cell whose unexported fields this cell cannot name.
+func (em *emitter) foreignStruct(t types.Type) bool {
+	if ptr, ok := t.(*types.Pointer); ok {
+		t = ptr.Elem()
+	}
+	n, ok := t.(*types.Named)
+	if !ok || em.priorOf(n.Obj()) == nil {
+		return false
+	}
+	st, ok := n.Underlying().(*types.Struct)
+	if !ok {
+		return false
+	}
+	for i := 0; i < st.NumFields(); i++ {
+		if !st.Field(i).Exported() {
+			return true
+		}
+	}
+	return false
+}
+
+func (em *emitter) addrOf(e ast.Expr, t types.Type) (string, string) {
+	if _, ok := t.Underlying().(*types.Pointer); ok {
+		return "", ""
+	}
+	if em.u.info.Types[e].Addressable() {
+		return "&", ""
+	}
+	return "gkrt.Addr(", ")"
+}
+
+func (em *emitter) selection(sel *ast.SelectorExpr, s *types.Selection) {
+	u := em.u
+	switch s.Kind() {
+	case types.FieldVal:
+		// Walk the (possibly promoted) path; each step through a foreign unexported field uses a mirror.
+		path := s.Index()
+		t := s.Recv()
+		needs := false
+		cur := t
+		for _, idx := range path {
+			base := cur
+			if p, ok := base.Underlying().(*types.Pointer); ok {
+				base = p.Elem()
+			}
+			st, ok := base.Underlying().(*types.Struct)
+			if !ok {
+				return
+			}
+			f := st.Field(idx)
+			if !f.Exported() && em.foreignStruct(base) {
+				needs = true
+			}
+			cur = f.Type()
+		}
+		if !needs {
+			return
+		}
+		prefix := ""
+		suffix := ""
+		cur = t
+		addressable := u.info.Types[sel.X].Addressable()
+		isPtr := false
+		if _, ok := t.Underlying().(*types.Pointer); ok {
+			isPtr = true
+		}
+		for _, idx := range path {
+			base := cur
+			if p, ok := base.Underlying().(*types.Pointer); ok {
+				base = p.Elem()
+			}
+			st := base.Underlying().(*types.Struct)
+			f := st.Field(idx)
+			if !f.Exported() && em.foreignStruct(base) {
+				m := em.mirror(base)
+				var pre, post string
+				switch {
+				case isPtr:
+				case addressable:
+					pre = "&"
+				default:
+					pre, post = "gkrt.Addr(", ")"
+				}
+				prefix = "(*" + m + ")(unsafe.Pointer(" + pre + prefix
+				suffix += post + "))." + f.Name()
+				addressable = true
+			} else {
+				suffix += "." + f.Name()
+				addressable = addressable || isPtr
+			}
+			cur = f.Type()
+			_, isPtr = cur.Underlying().(*types.Pointer)
+		}
+		span := u.off(sel.End()) - u.off(sel.X.Pos())
+		em.ed.insert(u.off(sel.X.Pos()), prefix, span)
+		em.ed.replace(u.off(sel.X.End()), u.off(sel.Sel.End()), suffix+strings.Repeat("\n", strings.Count(u.fileSrc[u.curTok][u.curTok.Offset(sel.X.End()):u.curTok.Offset(sel.Sel.End())], "\n")))
+	case types.MethodVal:
+		m := s.Obj().(*types.Func)
+		p := em.priorOf(m)
+		if p == nil || m.Exported() || len(s.Index()) != 1 {
+			return
+		}
+		call := em.callOf(sel)
+		if call == nil {
+			return
+		}
+		recvT := m.Type().(*types.Signature).Recv().Type()
+		_, ptrRecv := recvT.(*types.Pointer)
+		_, xPtr := s.Recv().Underlying().(*types.Pointer)
+		adj := ""
+		switch {
+		case ptrRecv && !xPtr:
+			adj = "&"
+		case !ptrRecv && xPtr:
+			adj = "*"
+		}
+		named := recvT
+		if ptr, ok := named.(*types.Pointer); ok {
+			named = ptr.Elem()
+		}
+		tn := named.(*types.Named).Obj().Name()
+		span := u.off(call.End()) - u.off(sel.X.Pos())
+		em.ed.insert(u.off(sel.X.Pos()), em.priorAlias(p)+".GK{}.M_"+tn+"_"+m.Name()+"()("+adj, span)
+		sep := ""
+		if len(call.Args) > 0 {
+			sep = ", "
+		}
+		em.ed.replace(u.off(sel.X.End()), u.off(call.Lparen)+1, sep)
+	}
+}
+
+func (em *emitter) callOf(sel *ast.SelectorExpr) *ast.CallExpr {
+	var found *ast.CallExpr
+	ast.Inspect(em.u.runFuncOrFile(), func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallExpr); ok && c.Fun == sel {
+			found = c
+			return false
+		}
+		return found == nil
+	})
+	return found
+}
+
+func (u *unit) runFuncOrFile() ast.Node { return u.current }
+
+func (em *emitter) compositeLit(lit *ast.CompositeLit, parentElemPtr bool) {
+	u := em.u
+	t := u.info.Types[lit].Type
+	if t == nil {
+		return
+	}
+	ptr := false
+	if p, ok := t.(*types.Pointer); ok {
+		t, ptr = p.Elem(), true
+	}
+	if !em.foreignStruct(t) {
+		return
+	}
+	m := em.mirror(t)
+	tname := em.final.typ(t)
+	span := u.off(lit.End()) - u.off(lit.Pos())
+	if ptr || parentElemPtr {
+		em.ed.insert(u.off(lit.Pos()), "(*"+tname+")(unsafe.Pointer(&", span)
+	} else {
+		em.ed.insert(u.off(lit.Pos()), "*(*"+tname+")(unsafe.Pointer(&", span)
+	}
+	if lit.Type != nil {
+		em.ed.replace(u.off(lit.Type.Pos()), u.off(lit.Type.End()), m)
+	} else {
+		em.ed.insert(u.off(lit.Lbrace), m, 0)
+	}
+	em.ed.insert(u.off(lit.End()), "))", span)
+}
+
+func (u *unit) emit(r *Response, hasMain bool) error {
+	em := &emitter{u: u, ed: &editor{}, priors: map[*Prior]string{}, used: map[string]bool{}, mirrors: map[string]string{}}
+	em.final = newPrinter(u.pkg, em.typeName, sessionImports(u.req))
+	em.used[fmt.Sprintf("gkrt %q", rtPath)] = true
+
+	// Selections and literals that reach into earlier cells' unexported fields and methods; interrupt checks.
+	ast.Inspect(u.current, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.SelectorExpr:
+			if s, ok := u.info.Selections[x]; ok {
+				em.selection(x, s)
+			}
+		case *ast.CompositeLit:
+			elemPtr := false
+			if lt := u.info.Types[x].Type; lt != nil {
+				if t, ok := lt.Underlying().(interface{ Elem() types.Type }); ok {
+					_, elemPtr = t.Elem().(*types.Pointer)
+				}
+			}
+			for _, el := range x.Elts {
+				v := el
+				if kv, ok := el.(*ast.KeyValueExpr); ok {
+					v = kv.Value
+				}
+				if inner, ok := v.(*ast.CompositeLit); ok && inner.Type == nil {
+					em.compositeLit(inner, elemPtr)
+				}
+			}
+			if x.Type != nil {
+				em.compositeLit(x, false)
+			}
+		case *ast.ForStmt:
+			em.check(x.Body)
+		case *ast.RangeStmt:
+			em.check(x.Body)
+		case *ast.FuncLit:
+			em.check(x.Body)
+		case *ast.FuncDecl:
+			if x.Body != nil {
+				em.check(x.Body)
+			}
+		}
+		return true
+	})
+	// Prior cells' names, and the imports the cell really uses.
+	dotUsed := map[string]bool{}
+	for id, obj := range u.info.Uses {
+		if !u.inCurrent(id.Pos()) || obj == nil {
+			continue
+		}
+		if pn, ok := obj.(*types.PkgName); ok {
+			if pn.Imported().Path() != rtPath {
+				em.used[importLine(pn)] = true
+			}
+			continue
+		}
+		if p := em.priorOf(obj); p != nil && u.packageLevel(obj) {
+			em.ed.replace(u.off(id.Pos()), u.off(id.End()), em.ref(obj, p))
+			continue
+		}
+		if obj.Pkg() != nil && obj.Pkg() != u.pkg && obj.Parent() == obj.Pkg().Scope() && !isSelected(u.current, id) {
+			dotUsed[obj.Pkg().Path()] = true
+		}
+	}
+	for _, imp := range u.req.Imports {
+		if (imp.Name == "_" && imp.Cell) || (imp.Name == "." && dotUsed[imp.Path]) {
+			em.used[fmt.Sprintf("%s %q", imp.Name, imp.Path)] = true
+		}
+	}
+	body := em.ed.apply(u.fileSrc[u.curTok][u.bodyOff:])
+
+	// Package variables, registration and the accessors later cells use.
+	var gen strings.Builder
+	gen.WriteString("\n//line gokernel-generated.go:1\n")
+	scope := u.pkg.Scope()
+	var varNames []string
+	for _, name := range scope.Names() {
+		obj := scope.Lookup(name)
+		if !u.inCurrent(obj.Pos()) {
+			continue
+		}
+		if v, ok := obj.(*types.Var); ok && strings.HasPrefix(name, "gkv_") {
+			varNames = append(varNames, name)
+			_ = v
+		}
+	}
+	if hasMain {
+		// The cell's own `func main` runs after its statements, as in a program.
+		body = strings.Replace(body, "\n}\n//line gokernel-end", "\n\t"+mainName+"()\n}\n//line gokernel-end", 1)
+	}
+	fmt.Fprintf(&gen, "var _ = gkrt.Register(%s)\n\ntype GK struct{}\n\n", runName)
+	for _, name := range varNames {
+		obj := scope.Lookup(name)
+		t := em.final.typ(obj.Type())
+		user := strings.TrimPrefix(name, "gkv_")
+		fmt.Fprintf(&gen, "func (GK) V_%s() *%s { return &%s }\n\n", user, t, name)
+	}
+	for _, name := range scope.Names() {
+		obj := scope.Lookup(name)
+		if !u.inCurrent(obj.Pos()) || strings.HasPrefix(name, "gkv_") || name == runName || name == "GK" {
+			continue
+		}
+		user := userName(name)
+		switch o := obj.(type) {
+		case *types.Func:
+			if isGeneric(o) || name == mainName || name == "init" {
+				continue
+			}
+			fmt.Fprintf(&gen, "func (GK) F_%s() %s { return %s }\n\n", user, em.final.typ(o.Type()), name)
+		case *types.TypeName:
+			if !o.Exported() && !isGeneric(o) && !o.IsAlias() {
+				fmt.Fprintf(&gen, "type GKT_%s = %s\n\n", name, name)
+			} else if o.IsAlias() && !o.Exported() {
+				fmt.Fprintf(&gen, "type GKT_%s = %s\n\n", name, name)
+			}
+			if n, ok := o.Type().(*types.Named); ok && !o.IsAlias() && n.TypeParams().Len() == 0 {
+				for i := 0; i < n.NumMethods(); i++ {
+					m := n.Method(i)
+					if m.Exported() {
+						continue
+					}
+					sig := m.Type().(*types.Signature)
+					recv := sig.Recv().Type()
+					expr := name + "." + m.Name()
+					if _, ok := recv.(*types.Pointer); ok {
+						expr = "(*" + name + ")." + m.Name()
+					}
+					fn := types.NewSignatureType(nil, nil, nil,
+						types.NewTuple(append([]*types.Var{types.NewVar(token.NoPos, nil, "", recv)}, tupleVars(sig.Params())...)...),
+						sig.Results(), sig.Variadic())
+					fmt.Fprintf(&gen, "func (GK) M_%s_%s() %s { return %s }\n\n", name, m.Name(), em.final.typ(fn), expr)
+				}
+			}
+		case *types.Const:
+			if !o.Exported() {
+				fmt.Fprintf(&gen, "const GKC_%s = %s\n\n", name, name)
+			}
+		}
+	}
+	for _, m := range em.mirrorTy {
+		gen.WriteString(m + "\n\n")
+	}
+	for _, line := range em.final.importLines(false) {
+		em.used[line] = true
+	}
+	if em.needsUns {
+		em.used[`unsafe "unsafe"`] = true
+	}
+	var imports []string
+	for line := range em.used {
+		imports = append(imports, line)
+		path := line[strings.Index(line, `"`):]
+		p, _ := strconv.Unquote(path)
+		r.Imports = append(r.Imports, p)
+	}
+	sort.Strings(imports)
+	sort.Strings(r.Imports)
+	var out strings.Builder
+	out.WriteString("// Code generated by gokernel from a notebook cell. DO NOT EDIT.\n\npackage main\n\nimport (\n")
+	for _, line := range imports {
+		out.WriteString("\t" + line + "\n")
+	}
+	out.WriteString(")\n\n")
+	out.WriteString(body)
+	out.WriteString(gen.String())
+	r.Source = out.String()
+
+	// What later cells will see of this one (in the notebook's own terms).
+	for _, name := range varNames {
+		obj := scope.Lookup(name)
+		pr := newPrinter(u.pkg, func(tn *types.TypeName) string { return tn.Name() }, sessionImports(u.req))
+		typ := pr.typ(obj.Type())
+		r.Vars = append(r.Vars, Var{Name: strings.TrimPrefix(name, "gkv_"), Type: typ, Imports: pr.imports})
+	}
+	return nil
+}
+
+func tupleVars(t *types.Tuple) []*types.Var {
+	out := make([]*types.Var, t.Len())
+	for i := range out {
+		out[i] = t.At(i)
+	}
+	return out
+}
+
+func userName(name string) string {
+	for _, p := range []string{"gkx_", "GKG_", "GKT_"} {
+		if strings.HasPrefix(name, p) {
+			return strings.TrimPrefix(name, p)
+		}
+	}
+	return name
+}
+
+func importLine(pn *types.PkgName) string {
+	return fmt.Sprintf("%s %q", pn.Name(), pn.Imported().Path())
+}
+
+func isSelected(f *ast.File, id *ast.Ident) bool {
+	found := false
+	ast.Inspect(f, func(n ast.Node) bool {
+		if s, ok := n.(*ast.SelectorExpr); ok && s.Sel == id {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+func (em *emitter) check(b *ast.BlockStmt) {
+	if b == nil {
+		return
+	}
+	em.ed.insert(em.u.off(b.Lbrace)+1, "gkrt.Check(); ", 0)
+}
+
+// ---- request handling ----------------------------------------------------------------------------------
+
+func cellBody(req *Request, stmts string) string {
+	var b strings.Builder
+	b.WriteString(segmentText(req.Decls))
+	b.WriteString("//line gokernel-run.go:1\nfunc " + runName + "() {\n")
+	b.WriteString(stmts)
+	b.WriteString("}\n//line gokernel-end.go:1\n")
+	return b.String()
+}
+
+func handle(exp *exports, req *Request) (r Response) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = Response{Internal: fmt.Sprint(p)}
+		}
+	}()
+	defer exp.forget()
+	var paths []string
+	for _, imp := range req.Imports {
+		paths = append(paths, imp.Path)
+	}
+	for _, p := range req.Prior {
+		for _, v := range p.Vars {
+			for _, path := range v.Imports {
+				paths = append(paths, path)
+			}
+		}
+	}
+	exp.list(append(paths, rtPath))
+	u := &unit{req: req, exp: exp}
+
+	// Pass 1: the cell as Go sees it (statements in a function), to learn its variables' types.
+	body1 := cellBody(req, segmentText(req.Stmts))
+	if err := u.check(header(req.Imports, nil), body1); err != nil {
+		return Response{Errors: []Diag{parseDiag(err)}}
+	}
+	es := u.trailing()
+	var trailing ast.Stmt
+	if es != nil {
+		trailing = es
+	}
+	inRunErr := false
+	for _, e := range u.errs {
+		if !u.noise(e, trailing) && u.inRun(e.Pos) {
+			inRunErr = true
+		}
+	}
+	if inRunErr {
+		return Response{Errors: u.diags(func(e types.Error) bool { return !u.noise(e, trailing) })}
+	}
+	body2, vars, hasResult, hasMain := u.pass1()
+	// Pass 2: the package as it will be emitted (variables at package level), in the notebook's terms.
+	pr := newPrinter(u.pkg, func(tn *types.TypeName) string {
+		if u.inCurrent(tn.Pos()) {
+			return renamed(tn, false)
+		}
+		return tn.Name()
+	}, sessionImports(req))
+	var decls strings.Builder
+	decls.WriteString("\n//line gokernel-vars.go:1\n")
+	for _, v := range vars {
+		fmt.Fprintf(&decls, "var gkv_%s %s\n", v.Name(), pr.typ(v.Type()))
+	}
+	extra := append(pr.importLines(true), fmt.Sprintf("gkrt %q", rtPath))
+	names := u.declaredNames()
+	if err := u.check(header(req.Imports, extra), body2+decls.String()); err != nil {
+		return Response{Errors: []Diag{parseDiag(err)}}
+	}
+	if errs := u.diags(func(e types.Error) bool { return !u.noise(e, nil) }); len(errs) > 0 {
+		return Response{Errors: errs}
+	}
+	r = Response{HasResult: hasResult, Names: names}
+	if err := u.emit(&r, hasMain); err != nil {
+		return Response{Internal: err.Error()}
+	}
+	return r
+}
+
+// declaredNames: the package-level names of this cell (its declarations and top-level variables).
+func (u *unit) declaredNames() []string {
+	var names []string
+	for id, obj := range u.info.Defs {
+		if obj == nil || !u.inCurrent(id.Pos()) {
+			continue
+		}
+		if f, ok := obj.(*types.Func); ok {
+			if recv := f.Type().(*types.Signature).Recv(); recv != nil {
+				t := recv.Type()
+				if p, ok := t.(*types.Pointer); ok {
+					t = p.Elem()
+				}
+				if n, ok := t.(*types.Named); ok {
+					names = append(names, n.Obj().Name()+"."+f.Name())
+				}
+				continue
+			}
+		}
+		if (u.packageLevel(obj) || u.topVar(obj)) && obj.Name() != runName && obj.Name() != "init" && obj.Name() != "_" {
+			names = append(names, obj.Name())
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+var parsePos = regexp.MustCompile(`^cell(\d+)\.go:(\d+):(\d+): (.*)$`)
+
+func parseDiag(err error) Diag {
+	msg := err.Error()
+	if list, ok := err.(scanner.ErrorList); ok && len(list) > 0 {
+		msg = list[0].Error()
+	}
+	if m := parsePos.FindStringSubmatch(msg); m != nil {
+		cell, _ := strconv.Atoi(m[1])
+		line, _ := strconv.Atoi(m[2])
+		col, _ := strconv.Atoi(m[3])
+		return Diag{Cell: cell, Line: line, Col: col, Msg: m[4]}
+	}
+	return Diag{Msg: msg}
+}
+
+func main() {
+	fset := token.NewFileSet()
+	exp := newExports(fset)
+	in := bufio.NewReader(os.Stdin)
+	out := bufio.NewWriter(os.Stdout)
+	for {
+		line, err := in.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			var req Request
+			var resp Response
+			if jerr := json.Unmarshal(line, &req); jerr != nil {
+				resp = Response{Internal: "bad request: " + jerr.Error()}
+			} else {
+				resp = handle(exp, &req)
+			}
+			data, _ := json.Marshal(resp)
+			out.Write(append(data, '\n'))
+			out.Flush()
+		}
+		if err != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,523 @@
+"""LiveSession: run cells inside one long-lived Go process, so values and goroutines outlive their cell.
+
+Per cell: cells.split (done by the executor) -> rewrite (Go helper, go/types) -> compile + link a plugin
+-> the host loads it on a fresh goroutine and runs the cell's statements -> results, panics, interrupts.
+The session knows nothing of Jupyter; it talks to the executor's CellIO.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import re
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import cells, diagnostics, render
+from ..decls import DeclStore
+from ..linemap import CellFileMap
+from ..scratch import ScratchModule
+from ..toolchains import Toolchain
+from . import tools
+from .builder import PluginBuilder
+from .host import HostProcess
+from .rewriter import Rewrite, Rewriter, RewriterError
+from .store import LiveDecl, LivePackage, LiveStore, LiveVar
+
+if TYPE_CHECKING:
+    from ..executor import CellIO, CellOutcome
+
+# Declaration kinds a later cell can see; init and main run with their own cell only.
+_KEPT_KINDS = frozenset({"func", "method", "type", "const", "test"})
+_INTERRUPT_WAIT = 3.0  # the host answers within its 0.4 s grace; beyond this it is wedged
+_PREWARM_STD = ("fmt", "strings", "strconv", "os", "time", "sort", "sync", "math", "errors")
+_INTERNAL_NAMES = [
+    (re.compile(r"\(\*gk_c\d+\.GK\{\}\.V_(\w+)\(\)\)"), r"\1"),
+    (re.compile(r"gk_c\d+\.GK\{\}\.[FM]_(\w+)\(\)"), r"\1"),
+    (re.compile(r"\bgk_c\d+\.(?:GKT_|GKC_|GKG_)?"), ""),
+    (re.compile(r"\b(?:gkv_|gkx_|GKG_|GKT_|GKC_)"), ""),
+    (re.compile(r"\bscratch/live/c\d+\."), "main."),
+    (re.compile(r"\bgkMain\b"), "main"),
+]
+
+
+def readable(text: str) -> str:
+    """Compiler messages and traces in the user's names, not the generated ones."""
+    for pattern, repl in _INTERNAL_NAMES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def platform_reason() -> str:
+    """Why Go plugins cannot work on this platform ("" when they can)."""
+    if sys.platform not in ("linux", "darwin"):
+        return f"Go plugins are not supported on {sys.platform}"
+    return ""
+
+
+class CellSink:
+    """Where the host's output goes while a cell runs: its CellIO, with the output limit applied."""
+
+    def __init__(self, io: CellIO, limit: int) -> None:
+        self.io = io
+        self.limit = limit
+        self.sent = 0
+        self.cut = False
+
+    def _room(self, text: str) -> str | None:
+        if self.cut:
+            return None
+        if self.sent + len(text) > self.limit:
+            self.cut = True
+            room = max(self.limit - self.sent, 0)
+            self.io.stderr(
+                f"\n[gokernel] output truncated after {self.limit // (1024 * 1024)} MB; the cell kept running\n"
+            )
+            return text[:room] or None
+        self.sent += len(text)
+        return text
+
+    def stdout(self, text: str) -> None:
+        if (t := self._room(text)) is not None:
+            self.io.stdout(t)
+
+    def stderr(self, text: str) -> None:
+        if (t := self._room(text)) is not None:
+            self.io.stderr(t)
+
+    def display(self, bundle: dict[str, Any]) -> None:
+        self.io.display(bundle)
+
+
+class LiveSession:
+    def __init__(self, scratch: ScratchModule, *, output_limit: int, cwd: str) -> None:
+        self.scratch = scratch
+        self.output_limit = output_limit
+        self.cwd = cwd
+        self.store = LiveStore()
+        self.carry: list[LiveDecl] = []  # declarations of an ended session, restored with the next cell
+        self.host: HostProcess | None = None
+        self.rewriter: Rewriter | None = None
+        self.builder: PluginBuilder | None = None
+        self.toolchain: Toolchain | None = None
+        self.out_dir: Path | None = None
+        self.seq = 0
+        self.ended: str | None = None  # why the last session ended on its own, told once with the next cell
+        self._binaries: dict[str, tuple[Path, Path]] = {}
+        self._prepare_lock = threading.Lock()
+
+    # ---- tools ---------------------------------------------------------------------------------
+    def prepare(self, tc: Toolchain, env: Mapping[str, str]) -> tuple[Path, Path]:
+        """Build (or find) the rewriter and the host for `tc`; also compiles std for plugins. Thread-safe."""
+        with self._prepare_lock:
+            if tc.id not in self._binaries:
+                self.scratch.ensure_gomod(tc.version)
+                self.scratch.ensure_display_package()
+                rewriter = tools.rewriter_binary(tc, env)
+                host = tools.host_binary(tc, env, self.scratch)
+                self._binaries[tc.id] = (rewriter, host)
+            return self._binaries[tc.id]
+
+    def prewarm(self, tc: Toolchain, env: Mapping[str, str]) -> None:
+        """In the background at kernel start: build the tools and the dynamically linked std."""
+        with contextlib.suppress(tools.LiveUnavailable, OSError):
+            self.prepare(tc, env)
+            PluginBuilder(tc, env, self.scratch.root, self.scratch.build_dir).ensure(
+                [*_PREWARM_STD, tools.RT_PATH, "scratch/display"]
+            )
+
+    # ---- session lifecycle ---------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.host is not None and self.host.alive
+
+    def _start(self, tc: Toolchain, env: Mapping[str, str]) -> None:
+        rewriter_bin, host_bin = self.prepare(tc, env)
+        live_root = self.scratch.build_dir / "live"
+        _remove_stale(live_root)
+        self.out_dir = live_root / f"{os.getpid()}-{time.monotonic_ns()}"
+        self.out_dir.mkdir(parents=True)
+        self.builder = PluginBuilder(tc, env, self.scratch.root, self.out_dir)
+        if self.rewriter is None or self.toolchain is None or self.toolchain.id != tc.id:
+            if self.rewriter is not None:
+                self.rewriter.close()
+            self.rewriter = Rewriter(rewriter_bin, cwd=self.scratch.root, env={**env, "GOKERNEL_GO_BIN": tc.go})
+        self.host = HostProcess(host_bin, cwd=self.cwd, env=env)
+        self.toolchain = tc
+        self.seq = 0
+
+    def stop(self, *, keep_decls: bool) -> None:
+        """End the session. With keep_decls, the next session restores the declarations (not the values)."""
+        if keep_decls:
+            self.carry = self.carry + self.store.decls()
+        else:
+            self.carry = []
+        self.store = LiveStore()
+        if self.host is not None:
+            self.host.stop()
+            self.host = None
+        if self.out_dir is not None:
+            tools.remove_tree(self.out_dir)
+            self.out_dir = None
+
+    def shutdown(self) -> None:
+        self.stop(keep_decls=False)
+        if self.rewriter is not None:
+            self.rewriter.close()
+            self.rewriter = None
+
+    # ---- listing ---------------------------------------------------------------------------------
+    def variables(self) -> list[LiveVar]:
+        return self.store.variables()
+
+    def remove(self, name: str) -> bool:
+        return self.store.remove(name)
+
+    # ---- running a cell ----------------------------------------------------------------------------
+    def run_cell(
+        self,
+        parsed: cells.ParsedCell,
+        cell_no: int,
+        decl_store: DeclStore,
+        std: Mapping[str, str],
+        tc: Toolchain,
+        env: Mapping[str, str],
+        io: CellIO,
+        sources: dict[int, str],
+        *,
+        retried: bool = False,
+    ) -> CellOutcome:
+        from ..executor import CellOutcome, interrupted_outcome
+
+        if self.host is not None and not self.host.alive:
+            self._ended_while_idle(io)
+        if self.toolchain is not None and self.toolchain.id != tc.id and self.running:
+            io.stderr(f"[gokernel] new live session: the toolchain changed to {tc.version}; values were reset\n")
+            self.stop(keep_decls=True)
+        if not self.running:
+            self._start(tc, env)
+        assert self.host and self.rewriter and self.builder and self.out_dir
+
+        carried = [d for d in self.carry if not set(d.names) & _cell_names(parsed)]
+        request, redeclared, carried = self._request(parsed, cell_no, decl_store, std, carried)
+        for t in redeclared:
+            io.stderr(
+                f"[gokernel] type {t} is declared again in this cell with its methods: "
+                f"values made before keep the old {t}\n"
+            )
+        try:
+            rw = self.rewriter.rewrite(request)
+        except KeyboardInterrupt:
+            self._restart_rewriter()
+            return interrupted_outcome()
+        except RewriterError as e:
+            self._restart_rewriter()
+            return CellOutcome.error("InternalError", str(e))
+        if rw.internal:
+            return CellOutcome.error("InternalError", f"live rewriter: {rw.internal}")
+        if rw.errors and carried and any(d.loc and d.loc.cell != cell_no for d in rw.errors):
+            # A declaration restored from the ended session no longer compiles: leave the old ones behind.
+            io.stderr("[gokernel] declarations of the ended session could not be restored; they were dropped\n")
+            self.carry = []
+            return self.run_cell(parsed, cell_no, decl_store, std, tc, env, io, sources, retried=retried)
+        if rw.errors:
+            return self._compile_error(rw.errors, sources, io)
+
+        self.seq += 1
+        pkg = str(request["pkg"])
+        res, plugin = self.builder.build(pkg, rw.source, rw.imports, self.store.archives())
+        if res.interrupted:
+            return interrupted_outcome()
+        if res.returncode != 0:
+            text = readable(res.captured_stderr + res.captured_stdout)
+            diags = diagnostics.parse_build_output(text, CellFileMap())
+            if any(d.loc for d in diags):
+                return self._compile_error(diags, sources, io)
+            return CellOutcome.error("BuildError", "building the cell's plugin failed", text.splitlines()[-20:])
+        self.carry = []
+        return self._run(plugin, rw, pkg, parsed, cell_no, decl_store, std, tc, env, io, sources, carried, retried)
+
+    def _run(
+        self,
+        plugin: Path,
+        rw: Rewrite,
+        pkg: str,
+        parsed: cells.ParsedCell,
+        cell_no: int,
+        decl_store: DeclStore,
+        std: Mapping[str, str],
+        tc: Toolchain,
+        env: Mapping[str, str],
+        io: CellIO,
+        sources: dict[int, str],
+        carried: list[LiveDecl],
+        retried: bool,
+    ) -> CellOutcome:
+        from ..executor import CellOutcome, interrupted_outcome
+
+        assert self.host and self.builder
+        host = self.host
+        host.set_sink(CellSink(io, self.output_limit))
+        result: str | None = None
+        done: dict[str, Any] | None = None
+        exit_code: int | None = None
+        exited = False
+        host.run(self.seq, plugin)
+        interrupted_at: float | None = None
+        stdin_closed = False
+        while done is None and not exited:
+            try:
+                ev = host.events.get(timeout=0.05)
+            except queue.Empty:
+                if interrupted_at is not None and time.monotonic() - interrupted_at > _INTERRUPT_WAIT:
+                    host.stop()
+                    exited, exit_code = True, None
+                    break
+                if not stdin_closed and host.waiting_for_stdin():
+                    line = io.input("") if io.allow_stdin else None
+                    host.write_stdin(line)
+                    stdin_closed = line is None
+                continue
+            except KeyboardInterrupt:
+                if interrupted_at is None:
+                    interrupted_at = time.monotonic()
+                    host.interrupt()
+                continue
+            if ev.kind == "result":
+                result = ev.payload
+            elif ev.kind == "done":
+                with contextlib.suppress(ValueError):
+                    done = json.loads(ev.payload)
+            elif ev.kind == "exit":
+                exited, exit_code = True, ev.returncode
+
+        if exited:
+            return self._died(exit_code, interrupted_at is not None, io)
+        assert done is not None
+        status = done.get("status")
+        if status == "loaderror":
+            message = str(done.get("message", ""))
+            host.set_sink(_IdleSink(io))
+            if "different version of package" in message and not retried:
+                io.stderr(
+                    "[gokernel] new live session: a package this cell needs changed since the session loaded it\n"
+                )
+                self.stop(keep_decls=True)
+                return self.run_cell(parsed, cell_no, decl_store, std, tc, env, io, sources, retried=True)
+            return CellOutcome.error("LoadError", readable(message))
+        # The cell's package is loaded: its declarations and variables are part of the session now,
+        # even when its statements panicked or were interrupted halfway.
+        self._record(pkg, cell_no, rw, parsed, carried)
+        self._flush_stderr(host)
+        host.set_sink(_IdleSink(io))
+        if status == "interrupted":
+            return interrupted_outcome()
+        if status == "abandoned":
+            io.stderr(
+                "[gokernel] the cell was blocked outside its own code (a channel, Sleep, Wait, I/O); its goroutine "
+                "was left waiting in the session\n"
+            )
+            return interrupted_outcome()
+        if status == "panic":
+            message = readable(str(done.get("message", "")))
+            trace = _panic_trace(str(done.get("stack", "")))
+            lines = [f"panic: {message}", "", *[CellFileMap().rewrite(readable(t)) for t in trace]]
+            return CellOutcome.error("panic", message, lines)
+        if result is not None:
+            io.result({"text/plain": result})
+        return CellOutcome()
+
+    def _flush_stderr(self, host: HostProcess) -> None:
+        """A panic-looking line the program printed itself (the process lives on) is ordinary stderr."""
+        errf = host.stderr_filter
+        if errf.captured and host.alive:
+            text = "\n".join(errf.captured) + "\n"
+            errf.captured = None
+            host._stderr(text)
+
+    def _died(self, code: int | None, interrupted: bool, io: CellIO) -> CellOutcome:
+        from ..executor import CellOutcome
+
+        host = self.host
+        captured = list(host.stderr_filter.captured or []) if host else []
+        reason = _death_reason(code, captured, interrupted)
+        self.stop(keep_decls=True)
+        message = f"the live session ended: {reason}; its values were lost. The next cell starts a new session."
+        return CellOutcome.error("SessionEnded", message, [message, *(readable(line) for line in captured[:200])])
+
+    def _ended_while_idle(self, io: CellIO) -> None:
+        host = self.host
+        assert host is not None
+        captured = list(host.stderr_filter.captured or [])
+        code = host.proc.poll()
+        reason = _death_reason(code, captured, False)
+        io.stderr(
+            f"[gokernel] the live session had ended after the last cell ({reason}); its values were lost. "
+            "This cell starts a new session.\n"
+        )
+        self.stop(keep_decls=True)
+
+    def _restart_rewriter(self) -> None:
+        if self.rewriter is not None:
+            self.rewriter.close()
+        self.rewriter = None
+        self.toolchain = None  # forces a new rewriter at the next _start
+        if self.host is not None:
+            self.stop(keep_decls=True)
+
+    def _compile_error(self, diags: list[diagnostics.Diagnostic], sources: dict[int, str], io: CellIO) -> CellOutcome:
+        from ..executor import CellOutcome
+
+        for d in diags:
+            d.message = readable(d.message)
+        io.display(render.render_diagnostics(diags, sources))
+        first = next((d for d in diags if d.line), diags[0])
+        return CellOutcome.error("CompileError", str(first), diagnostics.format_diagnostics(diags).splitlines())
+
+    # ---- request -------------------------------------------------------------------------------
+    def _request(
+        self,
+        parsed: cells.ParsedCell,
+        cell_no: int,
+        decl_store: DeclStore,
+        std: Mapping[str, str],
+        carried: list[LiveDecl],
+    ) -> tuple[dict[str, Any], list[str], list[LiveDecl]]:
+        own = [d for d in parsed.decls if d.kind != "var"]
+        decls = [{"src": d.source, "cell": cell_no, "line": d.line} for d in own]
+        # A method on a type of an earlier cell: Go wants both in one package, so the type comes along.
+        declared_here = {n for d in own if d.kind != "method" for n in d.names}
+        redeclared: list[str] = []
+        own_methods = {n for d in own if d.kind == "method" for n in d.names}
+        for d in own:
+            if d.kind != "method":
+                continue
+            base = d.names[0].split(".", 1)[0] if d.names else ""
+            if not base or base in declared_here or base in redeclared:
+                continue
+            pulled = [x for x in self.store.type_decl(base) if not own_methods.intersection(x.names)]
+            if any(x.kind == "type" for x in pulled):
+                redeclared.append(base)
+                carried = carried + pulled
+        decls = [x.segment() for x in carried] + decls
+        # Top-level `var`s are statements: they run in the order written, among the others.
+        ordered = sorted(
+            [(st.line, st.source) for st in parsed.statements]
+            + [(d.line, d.source) for d in parsed.decls if d.kind == "var"]
+        )
+        stmts = [{"src": src, "cell": cell_no, "line": line} for line, src in ordered]
+        imports = [
+            {"name": i.imp.name or "", "path": i.imp.path, "cell": i.cell_no == cell_no}
+            for i in decl_store.imports
+            if i.imp.path != "C"
+        ]
+        user_idents = {i.imp.ident for i in decl_store.imports}
+        declared = self.store.names() | _cell_names(parsed) | {n for d in carried for n in d.names}
+        refs = set(parsed.refs)
+        for held in self.store.decls() + carried:
+            refs |= held.refs
+        for name in sorted(refs - user_idents - declared):
+            path = std.get(name)
+            if path is not None:
+                imports.append(
+                    {"name": "" if cells.guess_package_name(path) == name else name, "path": path, "cell": False}
+                )
+        prior = [p.request() for p in self.store.visible()]
+        return (
+            {
+                "pkg": f"scratch/live/c{self.seq + 1}",
+                "cell": cell_no,
+                "imports": imports,
+                "prior": prior,
+                "decls": decls,
+                "stmts": stmts,
+            },
+            redeclared,
+            carried,
+        )
+
+    def _record(self, pkg: str, cell_no: int, rw: Rewrite, parsed: cells.ParsedCell, carried: list[LiveDecl]) -> None:
+        assert self.out_dir is not None
+        decls = list(carried) + [
+            LiveDecl(d.kind, d.names, d.source, cell_no, d.line, d.refs) for d in parsed.decls if d.kind in _KEPT_KINDS
+        ]
+        variables = [LiveVar(v["name"], v["type"], dict(v.get("imports") or {}), cell_no) for v in rw.vars]
+        package = LivePackage(pkg, cell_no, self.out_dir / f"{pkg.rsplit('/', 1)[-1]}.a", decls, variables)
+        self.store.add(package, set(rw.names) | {n for d in carried for n in d.names})
+
+
+class _IdleSink:
+    """Between cells, output of background goroutines goes to the last cell (JupyterLab shows it there)."""
+
+    def __init__(self, io: CellIO) -> None:
+        self.io = io
+
+    def stdout(self, text: str) -> None:
+        self.io.stdout(text)
+
+    def stderr(self, text: str) -> None:
+        self.io.stderr(text)
+
+    def display(self, bundle: dict[str, Any]) -> None:
+        self.io.display(bundle)
+
+
+def _cell_names(parsed: cells.ParsedCell) -> set[str]:
+    return {n for d in parsed.decls for n in d.names} | set(parsed.defines)
+
+
+def _death_reason(code: int | None, captured: list[str], interrupted: bool) -> str:
+    head = next((line for line in captured if line.strip()), "")
+    if head.startswith("panic: "):
+        return f"panic in a goroutine: {readable(head.removeprefix('panic: '))}"
+    if head.startswith("fatal error: "):
+        return readable(head)
+    if interrupted and code is None:
+        return "it did not stop after an interrupt and was killed"
+    if code is not None and code < 0:
+        return f"killed by signal {-code}"
+    if code is not None:
+        return f"the program exited with status {code} (os.Exit)"
+    return "the process stopped"
+
+
+def _panic_trace(stack: str) -> list[str]:
+    """The cell's frames of a recovered panic: from the panic site down to the host's own frames."""
+    lines = stack.splitlines()
+    start = 0
+    for i, line in enumerate(lines):
+        if line.startswith("panic(") or line.startswith("runtime.gopanic"):
+            start = i + 2
+    out = lines[:1] + lines[start:] if lines else []
+    end = len(out)
+    for i, line in enumerate(out):
+        if line.startswith(("main.run.func", "plugin.", "scratch/gkrt.")):
+            end = i
+            break
+    return out[:end]
+
+
+def _remove_stale(live_root: Path) -> None:
+    """Build dirs of sessions whose kernel is gone (each is named <kernel pid>-<n>)."""
+    if not live_root.is_dir():
+        return
+    for d in live_root.iterdir():
+        pid = d.name.split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            tools.remove_tree(d)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
