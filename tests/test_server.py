@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -290,3 +291,45 @@ async def test_garbage_kernel_state_files_do_not_break_the_kernel_listing(jp_fet
         (d / f"{name}.json").write_text(text)
     code, data = await fetch_json(jp_fetch, "kernels")
     assert (code, data) == (200, {"kernels": []})
+
+
+async def test_concurrent_installs_of_one_version_share_one_task(jp_fetch: Any, jp_serverapp: Any) -> None:
+    calls: list[str] = []
+    release = threading.Event()
+
+    def slow_install(version: str, progress: Any, cancel: Any) -> toolchains.Toolchain:
+        calls.append(version)
+        release.wait(10)
+        return toolchains.Toolchain(f"m-{len(calls)}", "go" + version, "/x", "/x/bin/go", "managed", "m")
+
+    jp_serverapp.web_app.settings["gokernel_tasks"] = TaskRegistry(installer=slow_install)
+    post = {"method": "POST", "body": json.dumps({"version": "1.22.10"})}
+    replies = await asyncio.gather(*(jp_fetch("gokernel", "toolchains", "install", **post) for _ in range(3)))
+    assert {r.code for r in replies} == {202}
+    assert len({json.loads(r.body)["id"] for r in replies}) == 1
+    release.set()
+    task_id = json.loads(replies[0].body)["id"]
+    for _ in range(100):
+        _, task = await fetch_json(jp_fetch, "tasks", task_id)
+        if task["status"] != "running":
+            break
+        await asyncio.sleep(0.05)
+    assert (task["status"], calls) == ("done", ["1.22.10"])
+    # Once it has finished, a new request is a new task (which then finds the version installed).
+    again = await jp_fetch("gokernel", "toolchains", "install", **post)
+    assert json.loads(again.body)["id"] != task_id
+
+
+def test_a_cancelled_install_is_not_joined() -> None:
+    release = threading.Event()
+
+    def slow_install(version: str, progress: Any, cancel: Any) -> toolchains.Toolchain:
+        release.wait(10)
+        return toolchains.Toolchain("m", "go" + version, "/x", "/x/bin/go", "managed", "m")
+
+    reg = TaskRegistry(installer=slow_install)
+    first = reg.start("1.22.10")
+    assert reg.start("1.22.10") is first and reg.start("1.21.0") is not first
+    reg.cancel(first.id)
+    assert reg.start("1.22.10") is not first
+    release.set()

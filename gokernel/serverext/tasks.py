@@ -56,11 +56,22 @@ class TaskRegistry:
         self._lock = threading.Lock()
 
     def start(self, version: str) -> InstallTask:
-        task = InstallTask(id=uuid.uuid4().hex, version=version)
+        """A new install task, or the one already running for `version`: one install per version at a time."""
         with self._lock:
+            running = self._running(version)
+            if running is not None:
+                return running
+            task = InstallTask(id=uuid.uuid4().hex, version=version)
             self._tasks[task.id] = task
         threading.Thread(target=self._run, args=(task,), daemon=True, name=f"gokernel-install-{version}").start()
         return task
+
+    def _running(self, version: str) -> InstallTask | None:
+        # A task being cancelled is not joined: the new request starts its own (installs never share dirs).
+        for t in self._tasks.values():
+            if t.version == version and t.status == "running" and not t.cancel.is_set():
+                return t
+        return None
 
     def _run(self, task: InstallTask) -> None:
         install = self._installer or toolchains.install
