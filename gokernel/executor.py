@@ -141,7 +141,7 @@ class GoSession:
             self.scratch.ensure_gomod(tc.version)
             self.scratch.ensure_display_package()
             if fastbuild.eligible({}, env):
-                self.fast.importcfg(tc, env, ["fmt", "os", "runtime"])
+                self.fast.importcfg(tc, env, list(compose.HELPER_PACKAGES))
             if self.requested_mode == "live" and not self.live_unavailable(tc, env):
                 self.live.prewarm(tc, env)
             else:

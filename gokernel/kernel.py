@@ -15,7 +15,7 @@ from typing import Any
 from ipykernel._version import kernel_protocol_version  # what the base class implements
 from ipykernel.kernelbase import Kernel
 
-from . import __version__, cells, kernelstate
+from . import __version__, cells, kernelstate, magics
 from .executor import CellIO, CellOutcome, GoSession, interrupted_outcome
 from .history import History
 from .magics import CELL_MAGICS, LINE_MAGICS
@@ -262,8 +262,7 @@ class GoKernel(Kernel):
 
     # ---- is_complete / complete / inspect ----------------------------------------------------
     async def do_is_complete(self, code: str) -> dict[str, Any]:  # type: ignore[override]
-        go_lines = [line for line in code.split("\n") if not line.startswith(("%", "!"))]
-        status = cells.is_complete("\n".join(go_lines))
+        status = cells.is_complete(magics.go_source(code))
         reply: dict[str, Any] = {"status": status}
         if status == "incomplete":
             last = code.rstrip("\n").split("\n")[-1] if code.strip() else ""

@@ -1,4 +1,6 @@
-"""Kernel-level tests: the real kernel over ZeroMQ, compiling with a real Go toolchain."""
+"""Kernel-level tests: the real kernel over ZeroMQ, compiling with a real Go toolchain.
+
+These run in fresh mode (each cell a new program); tests/test_live.py covers the live session."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from .kernel_client import Execution, GoKernelDriver
 
 @pytest.fixture(scope="module")
 def kernel() -> Iterator[GoKernelDriver]:
-    k = GoKernelDriver(env={"JPY_SESSION_NAME": "/notebooks/test_kernel.ipynb"})
+    k = GoKernelDriver(env={"JPY_SESSION_NAME": "/notebooks/test_kernel.ipynb", "GOKERNEL_MODE": "fresh"})
     yield k
     k.shutdown()
 
@@ -128,7 +130,7 @@ def test_display_package_shows_rich_output_while_the_program_runs(kernel: GoKern
 
 
 def test_cells_are_built_by_compile_and_link_unless_go_build_is_asked_for(tmp_path: Path) -> None:
-    k = GoKernelDriver(env={"JPY_SESSION_NAME": str(tmp_path / "build.ipynb")})
+    k = GoKernelDriver(env={"JPY_SESSION_NAME": str(tmp_path / "build.ipynb"), "GOKERNEL_MODE": "fresh"})
     try:
         cell = 'import "runtime/debug"\ninfo, ok := debug.ReadBuildInfo()\nok && info.Main.Path == "scratch"'
         # fastbuild links without the go command's module info

@@ -74,7 +74,7 @@ class HostProcess:
             [str(binary)],
             cwd=cwd,
             env=dict(env),
-            stdin=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,  # each cell gets its own stdin pipe inside the host
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -194,18 +194,8 @@ class HostProcess:
         return self.send({"op": "interrupt"})
 
     def write_stdin(self, line: str | None) -> None:
-        """A line for the program; None closes stdin (the program sees EOF from then on)."""
-        stdin = self.proc.stdin
-        if stdin is None:
-            return
-        try:
-            if line is None:
-                stdin.close()
-            else:
-                stdin.write((line + "\n").encode())
-                stdin.flush()
-        except (BrokenPipeError, ValueError, OSError):
-            pass
+        """A line for the running cell; None ends its input (the next cell gets a new stdin)."""
+        self.send({"op": "eof"} if line is None else {"op": "stdin", "data": line + "\n"})
 
     def waiting_for_stdin(self) -> bool:
         return self.alive and runner.waiting_for_stdin(self.proc.pid)

@@ -154,6 +154,8 @@ class LiveSession:
 
     def stop(self, *, keep_decls: bool) -> None:
         """End the session. With keep_decls, the next session restores the declarations (not the values)."""
+        if os.environ.get("GOKERNEL_KEEP_LIVE_BUILD") and self.out_dir is not None:
+            self.out_dir = None  # debugging: leave the generated sources for inspection
         if keep_decls:
             self.carry = self.carry + self.store.decls()
         else:
@@ -202,10 +204,14 @@ class LiveSession:
             self.stop(keep_decls=True)
         if not self.running:
             self._start(tc, env)
+        if self.rewriter is None:
+            self.rewriter = Rewriter(
+                self.prepare(tc, env)[0], cwd=self.scratch.root, env={**env, "GOKERNEL_GO_BIN": tc.go}
+            )
         assert self.host and self.rewriter and self.builder and self.out_dir
 
-        carried = [d for d in self.carry if not set(d.names) & _cell_names(parsed)]
-        request, redeclared, carried = self._request(parsed, cell_no, decl_store, std, carried)
+        restored = [d for d in self.carry if not set(d.names) & _cell_names(parsed)]
+        request, redeclared, carried = self._request(parsed, cell_no, decl_store, std, restored)
         for t in redeclared:
             io.stderr(
                 f"[gokernel] type {t} is declared again in this cell with its methods: "
@@ -221,7 +227,8 @@ class LiveSession:
             return CellOutcome.error("InternalError", str(e))
         if rw.internal:
             return CellOutcome.error("InternalError", f"live rewriter: {rw.internal}")
-        if rw.errors and carried and any(d.loc and d.loc.cell != cell_no for d in rw.errors):
+        restored_cells = {d.cell for d in restored}
+        if rw.errors and restored and any(d.loc and d.loc.cell in restored_cells for d in rw.errors):
             # A declaration restored from the ended session no longer compiles: leave the old ones behind.
             io.stderr("[gokernel] declarations of the ended session could not be restored; they were dropped\n")
             self.carry = []
@@ -364,12 +371,10 @@ class LiveSession:
         self.stop(keep_decls=True)
 
     def _restart_rewriter(self) -> None:
+        """After an interrupt or a failure mid-request the helper's answer is lost: start a new one next cell."""
         if self.rewriter is not None:
             self.rewriter.close()
         self.rewriter = None
-        self.toolchain = None  # forces a new rewriter at the next _start
-        if self.host is not None:
-            self.stop(keep_decls=True)
 
     def _compile_error(self, diags: list[diagnostics.Diagnostic], sources: dict[int, str], io: CellIO) -> CellOutcome:
         from ..executor import CellOutcome
@@ -407,11 +412,11 @@ class LiveSession:
                 carried = carried + pulled
         decls = [x.segment() for x in carried] + decls
         # Top-level `var`s are statements: they run in the order written, among the others.
-        ordered = sorted(
-            [(st.line, st.source) for st in parsed.statements]
-            + [(d.line, d.source) for d in parsed.decls if d.kind == "var"]
-        )
-        stmts = [{"src": src, "cell": cell_no, "line": line} for line, src in ordered]
+        # Sources are padded to their column, so (line, padding) is their position in the cell.
+        pieces = [(st.line, st.source) for st in parsed.statements]
+        pieces += [(d.line, d.source) for d in parsed.decls if d.kind == "var"]
+        pieces.sort(key=lambda p: (p[0], len(p[1]) - len(p[1].lstrip(" "))))
+        stmts = [{"src": src, "cell": cell_no, "line": line} for line, src in pieces]
         imports = [
             {"name": i.imp.name or "", "path": i.imp.path, "cell": i.cell_no == cell_no}
             for i in decl_store.imports
@@ -428,7 +433,9 @@ class LiveSession:
                 imports.append(
                     {"name": "" if cells.guess_package_name(path) == name else name, "path": path, "cell": False}
                 )
-        prior = [p.request() for p in self.store.visible()]
+        # The merged view holds each name once: what this cell declares (or brings along) hides the older one.
+        hidden = {n for d in own if d.kind != "method" for n in d.names} | {n for d in carried for n in d.names}
+        prior = [p.request(hidden) for p in self.store.visible()]
         return (
             {
                 "pkg": f"scratch/live/c{self.seq + 1}",

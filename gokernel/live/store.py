@@ -43,11 +43,12 @@ class LivePackage:
     decls: list[LiveDecl] = field(default_factory=list)
     vars: list[LiveVar] = field(default_factory=list)
 
-    def request(self) -> dict[str, Any]:
+    def request(self, hidden: set[str]) -> dict[str, Any]:
+        """This package as the rewriter's merged view needs it, without what the new cell declares again."""
         return {
             "pkg": self.pkg,
-            "decls": [d.segment() for d in self.decls],
-            "vars": [{"name": v.name, "type": v.type, "imports": v.imports} for v in self.vars],
+            "decls": [d.segment() for d in self.decls if not d.hidden_by(hidden)],
+            "vars": [{"name": v.name, "type": v.type, "imports": v.imports} for v in self.vars if v.name not in hidden],
         }
 
 

@@ -23,7 +23,12 @@ from ..toolchains import cache_dir as gokernel_cache_dir
 
 RT_PATH = "scratch/gkrt"
 # Files the host build writes into the scratch module (module-relative path -> packaged source).
-HOST_SOURCES = {"gkrt/gkrt.go": "gkrt/gkrt.go", "gkhost/main.go": "gkhost/main.go"}
+HOST_SOURCES = {
+    "gkrt/gkrt.go": "gkrt/gkrt.go",
+    "gkhost/main.go": "gkhost/main.go",
+    "gkhost/dup_linux.go": "gkhost/dup_linux.go",
+    "gkhost/dup_other.go": "gkhost/dup_other.go",
+}
 REWRITER_SOURCES = ("rewrite/main.go", "rewrite/go.mod")
 
 

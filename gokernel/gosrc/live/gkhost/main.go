@@ -24,6 +24,7 @@ type command struct {
 	Op   string `json:"op"`
 	ID   int    `json:"id"`
 	Path string `json:"path"`
+	Data string `json:"data"`
 }
 
 type doneRecord struct {
@@ -41,7 +42,28 @@ var (
 	current int           // id of the running cell, 0 when idle
 	gid     int64         // its goroutine
 	done    chan struct{} // closed when the running cell's goroutine finished
+	stdinW  *os.File      // write end of the running cell's stdin
 )
+
+// freshStdin gives the next cell its own stdin pipe on fd 0: an earlier cell that saw end of input (the
+// frontend allowed no stdin) must not leave every later cell without input.
+func freshStdin() {
+	if stdinW != nil {
+		stdinW.Close()
+		stdinW = nil
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return
+	}
+	if err := dup2(int(r.Fd()), 0); err != nil {
+		r.Close()
+		w.Close()
+		return
+	}
+	r.Close()
+	stdinW = w
+}
 
 func report(rec doneRecord) {
 	payload, _ := json.Marshal(rec)
@@ -146,7 +168,17 @@ func main() {
 		}
 		switch cmd.Op {
 		case "run":
+			freshStdin()
 			run(cmd.ID, cmd.Path)
+		case "stdin":
+			if stdinW != nil {
+				stdinW.WriteString(cmd.Data)
+			}
+		case "eof":
+			if stdinW != nil {
+				stdinW.Close()
+				stdinW = nil
+			}
 		case "interrupt":
 			interrupt()
 		}

@@ -462,7 +462,7 @@ func header(imports []Import, extra []string) string {
 func segmentText(segs []Segment) string {
 	var b strings.Builder
 	for _, s := range segs {
-		fmt.Fprintf(&b, "//line cell%d.go:%d\n%s\n", s.Cell, s.Line, s.Src)
+		fmt.Fprintf(&b, "//line cell%d.go:%d:1\n%s\n", s.Cell, s.Line, s.Src)
 	}
 	return b.String()
 }
@@ -634,13 +634,24 @@ func (u *unit) trailing() *ast.ExprStmt {
 	return es
 }
 
+func isShowMany(e ast.Expr) bool {
+	call, ok := e.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	id, ok := call.Fun.(*ast.Ident)
+	return ok && id.Name == showManyName
+}
+
 func hasValue(tv types.TypeAndValue) bool {
 	if !tv.IsValue() || tv.IsVoid() {
 		return false
 	}
 	if tup, ok := tv.Type.(*types.Tuple); ok {
-		// (n int, err error) is a write's byte count (fmt.Println, w.Write): not the value a cell is after.
-		if tup.Len() == 2 && types.Identical(tup.At(0).Type(), types.Typ[types.Int]) &&
+		// (n int, err error) is what writers return (fmt.Println, w.Write): a byte count, not the value a
+		// cell is after. strconv.Atoi's unnamed (int, error) is.
+		if tup.Len() == 2 && tup.At(0).Name() == "n" && tup.At(1).Name() == "err" &&
+			types.Identical(tup.At(0).Type(), types.Typ[types.Int]) &&
 			types.Identical(tup.At(1).Type(), types.Universe.Lookup("error").Type()) {
 			return false
 		}
@@ -721,6 +732,33 @@ func (u *unit) pass1() (body string, vars []*types.Var, hasResult bool, hasMain 
 		}
 	}
 	sort.Slice(vars, func(i, j int) bool { return vars[i].Pos() < vars[j].Pos() })
+	// The cell's own declarations see its top-level variables (they are package variables in the emitted
+	// package): a name pass 1 could not resolve there, or resolved to an earlier cell, is the cell's variable.
+	top := map[string]bool{}
+	for _, v := range vars {
+		top[v.Name()] = true
+	}
+	for _, d := range u.current.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == runName && fd.Recv == nil {
+			continue
+		}
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
+			continue
+		}
+		ast.Inspect(d, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.SelectorExpr:
+				ast.Inspect(x.X, func(m ast.Node) bool { return u.renameTopUse(ed, m, top) })
+				return false
+			case *ast.KeyValueExpr:
+				if _, isIdent := x.Key.(*ast.Ident); isIdent {
+					ast.Inspect(x.Value, func(m ast.Node) bool { return u.renameTopUse(ed, m, top) })
+					return false
+				}
+			}
+			return u.renameTopUse(ed, n, top)
+		})
+	}
 	// Top-level := and var become assignments.
 	if u.runFunc != nil {
 		for _, st := range u.runFunc.Body.List {
@@ -738,13 +776,28 @@ func (u *unit) pass1() (body string, vars []*types.Var, hasResult bool, hasMain 
 			}
 		}
 	}
-	if es := u.trailing(); es != nil && hasValue(u.info.Types[es.X]) {
+	if es := u.trailing(); es != nil && isShowMany(es.X) {
+		hasResult = true
+		fun := es.X.(*ast.CallExpr).Fun
+		ed.replace(u.off(fun.Pos()), u.off(fun.End()), "gkrt.Show")
+	} else if es != nil && hasValue(u.info.Types[es.X]) {
 		hasResult = true
 		ed.insert(u.off(es.X.Pos()), "gkrt.Show(", 1<<30)
 		ed.insert(u.off(es.X.End()), ")", 1<<30)
 	}
 	src := u.fileSrc[u.curTok][u.bodyOff:]
 	return ed.apply(src), vars, hasResult, hasMain
+}
+
+func (u *unit) renameTopUse(ed *editor, n ast.Node, top map[string]bool) bool {
+	id, ok := n.(*ast.Ident)
+	if !ok || !top[id.Name] || u.info.Defs[id] != nil {
+		return true
+	}
+	if obj := u.info.Uses[id]; obj == nil || u.packageLevel(obj) {
+		ed.replace(u.off(id.Pos()), u.off(id.End()), "gkv_"+id.Name)
+	}
+	return true
 }
 
 func blank(src string) string {
@@ -1133,7 +1186,7 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 	}
 	for _, name := range scope.Names() {
 		obj := scope.Lookup(name)
-		if !u.inCurrent(obj.Pos()) || strings.HasPrefix(name, "gkv_") || name == runName || name == "GK" {
+		if !u.inCurrent(obj.Pos()) || strings.HasPrefix(name, "gkv_") || name == runName || name == "GK" || name == showManyName {
 			continue
 		}
 		user := userName(name)
@@ -1252,6 +1305,24 @@ func (em *emitter) check(b *ast.BlockStmt) {
 
 // ---- request handling ----------------------------------------------------------------------------------
 
+const showManyName = "gkShowMany"
+
+// showMany wraps a last statement that is a list of expressions in a call that shows them all.
+func showMany(req *Request) (string, bool) {
+	if len(req.Stmts) == 0 {
+		return "", false
+	}
+	stmts := append([]Segment(nil), req.Stmts...)
+	last := &stmts[len(stmts)-1]
+	if _, err := parser.ParseExpr(showManyName + "(" + last.Src + ")"); err != nil || !strings.Contains(last.Src, ",") {
+		return "", false
+	}
+	trimmed := strings.TrimLeft(last.Src, " ")
+	pad := last.Src[:len(last.Src)-len(trimmed)]
+	last.Src = pad + showManyName + "(" + trimmed + ")"
+	return cellBody(req, segmentText(stmts)) + "func " + showManyName + "(...interface{}) {}\n", true
+}
+
 func cellBody(req *Request, stmts string) string {
 	var b strings.Builder
 	b.WriteString(segmentText(req.Decls))
@@ -1285,7 +1356,15 @@ func handle(exp *exports, req *Request) (r Response) {
 	// Pass 1: the cell as Go sees it (statements in a function), to learn its variables' types.
 	body1 := cellBody(req, segmentText(req.Stmts))
 	if err := u.check(header(req.Imports, nil), body1); err != nil {
-		return Response{Errors: []Diag{parseDiag(err)}}
+		// `a, b` as the last line shows both values, as in a REPL; Go has no such statement.
+		many, ok := showMany(req)
+		if !ok {
+			return Response{Errors: []Diag{parseDiag(err)}}
+		}
+		body1 = many
+		if err2 := u.check(header(req.Imports, nil), body1); err2 != nil {
+			return Response{Errors: []Diag{parseDiag(err)}}
+		}
 	}
 	es := u.trailing()
 	var trailing ast.Stmt
@@ -1348,7 +1427,8 @@ func (u *unit) declaredNames() []string {
 				continue
 			}
 		}
-		if (u.packageLevel(obj) || u.topVar(obj)) && obj.Name() != runName && obj.Name() != "init" && obj.Name() != "_" {
+		if (u.packageLevel(obj) || u.topVar(obj)) && obj.Name() != runName && obj.Name() != "init" && obj.Name() != "_" &&
+			obj.Name() != showManyName {
 			names = append(names, obj.Name())
 		}
 	}
@@ -1356,7 +1436,7 @@ func (u *unit) declaredNames() []string {
 	return names
 }
 
-var parsePos = regexp.MustCompile(`^cell(\d+)\.go:(\d+):(\d+): (.*)$`)
+var parsePos = regexp.MustCompile(`^cell(\d+)\.go:(\d+)(?::(\d+))?: (.*)$`)
 
 func parseDiag(err error) Diag {
 	msg := err.Error()
