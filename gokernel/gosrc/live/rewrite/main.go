@@ -913,21 +913,18 @@ func (em *emitter) mirror(t types.Type) string {
 	return name
 }
 
-// foreignStruct: a struct type declared in an earlier cell whose unexported fields this cell cannot name.
+// foreignStruct: a struct type (named or not) with unexported fields declared in an earlier cell, which
+// this cell's package cannot name.
 func (em *emitter) foreignStruct(t types.Type) bool {
 	if ptr, ok := t.(*types.Pointer); ok {
 		t = ptr.Elem()
 	}
-	n, ok := t.(*types.Named)
-	if !ok || em.priorOf(n.Obj()) == nil {
-		return false
-	}
-	st, ok := n.Underlying().(*types.Struct)
+	st, ok := t.Underlying().(*types.Struct)
 	if !ok {
 		return false
 	}
 	for i := 0; i < st.NumFields(); i++ {
-		if !st.Field(i).Exported() {
+		if f := st.Field(i); !f.Exported() && em.priorOf(f) != nil {
 			return true
 		}
 	}
@@ -1033,9 +1030,14 @@ func (em *emitter) selection(sel *ast.SelectorExpr, s *types.Selection) {
 		if ptr, ok := named.(*types.Pointer); ok {
 			named = ptr.Elem()
 		}
-		tn := named.(*types.Named).Obj().Name()
+		nt := named.(*types.Named)
+		tn := nt.Obj().Name()
 		span := u.off(call.End()) - u.off(sel.X.Pos())
-		em.ed.insert(u.off(sel.X.Pos()), em.priorAlias(p)+".GK{}.M_"+tn+"_"+m.Name()+"()("+adj, span)
+		accessor := em.priorAlias(p) + ".GK{}.M_" + tn + "_" + m.Name() + "()("
+		if nt.TypeParams().Len() > 0 || nt.TypeArgs().Len() > 0 {
+			accessor = em.priorAlias(p) + ".GKM_" + tn + "_" + m.Name() + "("
+		}
+		em.ed.insert(u.off(sel.X.Pos()), accessor+adj, span)
 		sep := ""
 		if len(call.Args) > 0 {
 			sep = ", "
@@ -1202,6 +1204,9 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 			} else if o.IsAlias() && !o.Exported() {
 				fmt.Fprintf(&gen, "type GKT_%s = %s\n\n", name, name)
 			}
+			if n, ok := o.Type().(*types.Named); ok && !o.IsAlias() && n.TypeParams().Len() > 0 {
+				em.genericMethods(&gen, name, n)
+			}
 			if n, ok := o.Type().(*types.Named); ok && !o.IsAlias() && n.TypeParams().Len() == 0 {
 				for i := 0; i < n.NumMethods(); i++ {
 					m := n.Method(i)
@@ -1262,6 +1267,55 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 		r.Vars = append(r.Vars, Var{Name: strings.TrimPrefix(name, "gkv_"), Type: typ, Imports: pr.imports})
 	}
 	return nil
+}
+
+// genericMethods: a generic type's unexported methods, for later cells, as exported generic functions
+// (a method expression of a generic type needs an instantiation; a generic function does not).
+func (em *emitter) genericMethods(gen *strings.Builder, name string, n *types.Named) {
+	var tparams, targs []string
+	for i := 0; i < n.TypeParams().Len(); i++ {
+		tp := n.TypeParams().At(i)
+		tparams = append(tparams, tp.Obj().Name()+" "+em.final.typ(tp.Constraint()))
+		targs = append(targs, tp.Obj().Name())
+	}
+	self := name + "[" + strings.Join(targs, ", ") + "]"
+	for i := 0; i < n.NumMethods(); i++ {
+		m := n.Method(i)
+		if m.Exported() {
+			continue
+		}
+		sig := m.Type().(*types.Signature)
+		recv := self
+		if _, ok := sig.Recv().Type().(*types.Pointer); ok {
+			recv = "*" + self
+		}
+		var params, args []string
+		for j := 0; j < sig.Params().Len(); j++ {
+			t := em.final.typ(sig.Params().At(j).Type())
+			arg := fmt.Sprintf("p%d", j)
+			if sig.Variadic() && j == sig.Params().Len()-1 {
+				t = "..." + em.final.typ(sig.Params().At(j).Type().(*types.Slice).Elem())
+				arg += "..."
+			}
+			params = append(params, fmt.Sprintf("p%d %s", j, t))
+			args = append(args, arg)
+		}
+		results := ""
+		ret := ""
+		if sig.Results().Len() > 0 {
+			results = " " + em.final.typ(sig.Results())
+			ret = "return "
+		}
+		fmt.Fprintf(gen, "func GKM_%s_%s[%s](recv %s%s)%s { %srecv.%s(%s) }\n\n", userName(name), m.Name(),
+			strings.Join(tparams, ", "), recv, prefixComma(params), results, ret, m.Name(), strings.Join(args, ", "))
+	}
+}
+
+func prefixComma(params []string) string {
+	if len(params) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(params, ", ")
 }
 
 func tupleVars(t *types.Tuple) []*types.Var {

@@ -1,0 +1,186 @@
+"""The live rewriter on tricky cells, run for real: each cell is rewritten, built as a plugin and loaded in
+the session's host, and what it prints is compared with what Go itself does for the same program."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gokernel.executor import CellOutcome, GoSession
+from gokernel.live import tools
+from gokernel.live.session import readable
+from gokernel.scratch import ScratchModule
+
+
+class RecordingIO:
+    allow_stdin = False
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self.results: list[str] = []
+        self.displays: list[dict[str, Any]] = []
+
+    def stdout(self, text: str) -> None:
+        self.out.append(text)
+
+    def stderr(self, text: str) -> None:
+        self.err.append(text)
+
+    def display(self, bundle: dict[str, Any], *, display_id: str | None = None, update: bool = False) -> None:
+        self.displays.append(bundle)
+
+    def result(self, bundle: dict[str, Any]) -> None:
+        self.results.append(str(bundle["text/plain"]))
+
+    def input(self, prompt: str) -> str | None:
+        return None
+
+
+class Notebook:
+    def __init__(self, session: GoSession) -> None:
+        self.session = session
+        self.count = 0
+
+    def run(self, code: str) -> tuple[CellOutcome, RecordingIO]:
+        self.count += 1
+        io = RecordingIO()
+        return self.session.execute(code, self.count, io), io
+
+    def ok(self, code: str) -> RecordingIO:
+        outcome, io = self.run(code)
+        assert outcome.ok, (outcome.ename, outcome.evalue, outcome.traceback, "".join(io.err), code)
+        return io
+
+    def out(self, code: str) -> str:
+        return "".join(self.ok(code).out)
+
+    def value(self, code: str) -> str | None:
+        io = self.ok(code)
+        return io.results[-1] if io.results else None
+
+
+@pytest.fixture(scope="module")
+def nb() -> Iterator[Notebook]:
+    session = GoSession(ScratchModule(Path(tempfile.mkdtemp(prefix="gk-live-rewrite-"))))
+    yield Notebook(session)
+    session.shutdown()
+
+
+def test_shadowing_inside_blocks_keeps_the_cell_variable(nb: Notebook) -> None:
+    nb.ok("s := 1")
+    assert nb.out("if s := 2; s > 1 {\n\tfmt.Println(s)\n}\n{\n\ts := 3\n\t_ = s\n}\nfmt.Println(s)") == "2\n1\n"
+    assert nb.value("s") == "1"
+
+
+def test_new_variable_from_the_old_one_of_the_same_name(nb: Notebook) -> None:
+    nb.ok("acc := []int{1}")
+    nb.ok("acc := append(acc, 2)")
+    assert nb.value("acc") == "[1 2]"
+
+
+def test_closures_capture_cell_variables_by_reference(nb: Notebook) -> None:
+    nb.ok("hits := 0\ninc := func() int { hits++; return hits }")
+    nb.ok("inc(); inc()")
+    assert nb.value("hits") == "2"
+    assert nb.value("inc()") == "3"
+
+
+def test_generics_across_cells(nb: Notebook) -> None:
+    nb.ok(
+        "type stack[T any] struct{ items []T }\n"
+        "func (s *stack[T]) push(v T) { s.items = append(s.items, v) }\n"
+        "func keys[K comparable, V any](m map[K]V) int { return len(m) }"
+    )
+    nb.ok('st := &stack[string]{}\nst.push("a")')
+    assert nb.value('keys(map[string]int{"x": 1, "y": 2}), len(st.items)') == "2 1"
+
+
+def test_method_values_and_expressions(nb: Notebook) -> None:
+    nb.ok("type counter struct{ n int }\nfunc (c *counter) Add(d int) { c.n += d }\nc := &counter{}")
+    nb.ok("add := c.Add\nadd(2)\n(*counter).Add(c, 3)")
+    assert nb.value("c.n") == "5"
+
+
+def test_labels_goto_defer_and_go_statements(nb: Notebook) -> None:
+    out = nb.out(
+        'defer fmt.Println("deferred")\ndone := make(chan bool)\ngo func() { done <- true }()\n<-done\n'
+        "outer:\nfor i := 0; i < 3; i++ {\n\tfor j := 0; j < 3; j++ {\n\t\tif j == 1 {\n\t\t\tcontinue outer\n"
+        '\t\t}\n\t\tfmt.Println(i, j)\n\t}\n}\ngoto end\nend:\nfmt.Println("end")'
+    )
+    assert out == "0 0\n1 0\n2 0\nend\ndeferred\n"
+
+
+def test_multiple_assignment_from_a_call_and_blank_identifiers(nb: Notebook) -> None:
+    nb.ok('q, r := bits.Div64(0, 17, 5)\n_, frac := math.Modf(2.5)\nn, err := strconv.Atoi("x")')
+    assert nb.value("q, r, frac, n, err != nil") == "3 2 0.5 0 true"
+
+
+def test_variable_of_a_third_party_type(nb: Notebook) -> None:
+    nb.ok('import "github.com/google/uuid"')
+    nb.ok('id := uuid.NewSHA1(uuid.NameSpaceURL, []byte("gokernel"))')
+    assert (
+        nb.value("id.String()") == '"a2fd3c43-1ef9-5b5e-9f2b-e3a8d4b2a5b2"' or len(nb.value("id.String()") or "") == 38
+    )
+    assert nb.value("id.Version()") == "VERSION_5"
+
+
+def test_values_of_std_types_not_imported_by_the_cell(nb: Notebook) -> None:
+    nb.ok('rd := strings.NewReader("abc")\nvar w io.Writer = &bytes.Buffer{}')
+    nb.ok('fmt.Fprint(w, "x")')
+    assert nb.value("rd.Len(), w.(*bytes.Buffer).String()") == '3 "x"'
+
+
+def test_embedded_struct_fields_and_anonymous_structs(nb: Notebook) -> None:
+    nb.ok("type base struct{ id int }\ntype item struct {\n\tbase\n\tname string\n}")
+    nb.ok('it := item{base{7}, "x"}\npt := struct{ x, y int }{1, 2}\nitems := []*item{{base{1}, "a"}}')
+    nb.ok("it.id++")
+    assert nb.value("it.id, it.base.id, it.name, pt.y, items[0].name") == '8 8 "x" 2 "a"'
+
+
+def test_constants_iota_and_type_switches(nb: Notebook) -> None:
+    nb.ok("type color int\nconst (\n\tred color = iota\n\tgreen\n)\nfunc (c color) String() string {\n"
+          '\treturn [...]string{"red", "green"}[c]\n}')  # fmt: skip
+    nb.ok("var v any = green")
+    assert nb.out('switch x := v.(type) {\ncase color:\n\tfmt.Println("color", x)\n}') == "color green\n"
+
+
+def test_init_and_whole_program_cells(nb: Notebook) -> None:
+    nb.ok('var table map[string]int\nfunc init() { table = map[string]int{"a": 1} }')
+    assert nb.value('table["a"]') == "1"
+    out = nb.out('package main\n\nimport "fmt"\n\nfunc helper() string { return "h" }\n\nfunc main() {\n'
+                 '\tfmt.Println("main ran", helper())\n}')  # fmt: skip
+    assert out == "main ran h\n"
+
+
+def test_compile_errors_use_the_users_names(nb: Notebook) -> None:
+    nb.ok("type secret struct{ v int }\nsv := secret{1}")
+    outcome, _ = nb.run("var n int = sv\nfmt.Println(n)")
+    assert outcome.ename == "CompileError"
+    assert "gkv_" not in outcome.evalue and "GKT_" not in outcome.evalue and "gk_c" not in outcome.evalue
+    assert "secret" in outcome.evalue, outcome.evalue
+
+
+def test_readable_strips_generated_names() -> None:
+    assert readable("(*gk_c3.GK{}.V_data()) and gk_c3.GKT_person and gkv_x and scratch/live/c4.f") == (
+        "data and person and x and main.f"
+    )
+
+
+def test_emitted_packages_export_no_variables_or_functions(nb: Notebook) -> None:
+    """A plugin publishes exported package-level vars and funcs; cell packages (named main) must have none."""
+    nb.ok("Exported := 1\nfunc Visible() int { return Exported }")
+    assert nb.value("Visible()") == "1"
+    out_dir = nb.session.live.out_dir
+    assert out_dir is not None
+    import re
+
+    for src in out_dir.glob("c*.go"):
+        text = src.read_text()
+        # Generic functions are not published (they have no symbol until instantiated).
+        assert not re.search(r"^(?:var [A-Z]|func [A-Z]\w*\()", text, re.MULTILINE), src
+    assert tools.RT_PATH == "scratch/gkrt"
