@@ -370,7 +370,11 @@ class GoSession:
         if mode == "fresh" and self.requested_mode == "live" and not self._mode_told:
             self._mode_told = True
             io.stderr(f"[gokernel] cells run in fresh mode: {why} (%mode explains)\n")
-        if mode == "live":
+        if mode == "live" and any(i.path == "C" for i in parsed.imports):
+            io.stderr(
+                '[gokernel] this cell uses cgo (import "C"): it runs as its own program, outside the live session\n'
+            )
+        elif mode == "live":
             return self._run_live(parsed, cell_no, store, std, tc, env, io)
         binary = str(self.scratch.build_dir / "cell")
         with self.scratch.lock:
