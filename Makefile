@@ -49,6 +49,7 @@ bench:
 
 test: install lint pytest labext-test binder-check
 	$(BIN)/python -m benchmarks.cells --quick
+	$(BIN)/python -m benchmarks.live --quick
 
 clean:
 	rm -rf $(VENV) dist build gokernel/labextension
