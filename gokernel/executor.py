@@ -260,11 +260,14 @@ class GoSession:
             self.live.stop(keep_decls=False)
             io.stdout("declarations and values cleared, goroutines stopped (go.mod requirements kept)\n")
         elif name == "env":
-            for a in args:
-                key, sep, value = a.partition("=")
+            pairs = [a.partition("=") for a in args]
+            # All or nothing: one bad argument must not leave the others half applied.
+            for a, (key, sep, _) in zip(args, pairs, strict=True):
                 if not sep or not key:
                     return CellOutcome.error("MagicError", f"%env expects NAME=VALUE, got {a!r}")
+            for key, _, value in pairs:
                 self.extra_env[key] = value
+                self.live.setenv(key, value)
             for k, v in sorted(self.extra_env.items()):
                 io.stdout(f"{k}={v}\n")
         elif name == "go":

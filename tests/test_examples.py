@@ -158,9 +158,13 @@ def test_tour(managed_go: None) -> None:
     uuid_cell = cell_with(nb, "uuid.NewSHA1")
     assert stream_text(uuid_cell) == "76d71d1b-203b-51c3-b17d-c090cb0e4e32 VERSION_5\n"
     assert stream_text(cell_with(nb, '"tick", i')) == "tick 0\ntick 1\ntick 2\n"
-    goroutines = cell_with(nb, "results <- n * n")
-    assert result_text(goroutines) == "1400"
-    assert "1 goroutine" in stream_text(goroutines, "stderr")
+    assert result_text(cell_with(nb, "results <- n * n")) == "1400"
+    # The live session: a value of an earlier cell, a goroutine still ticking, a server serving later cells.
+    assert result_text(cell_with(nb, "sum * 2")) == "2800"
+    assert result_text(cell_with(nb, "ticks.Load() >= 10")) == "true"
+    served = cell_with(nb, "http.Get(")
+    assert stream_text(served) == "hello, visitor 1\nhello, visitor 2\n" and result_text(served) == "2"
+    assert plain_text(cell_with(nb, "%mode")).startswith("live: ")
     assert stream_text(cell_with(nb, "fmt.Scanln(&name)")) == "hello, gopher\n"  # no stdin in a batch run: EOF
 
     compile_cell = cell_with(nb, "total + missing")

@@ -260,3 +260,12 @@ def test_restart_clears_values() -> None:
         assert "undefined: gone" in err(k, "gone").reply["content"]["evalue"]
     finally:
         k.shutdown()
+
+
+def test_env_reaches_the_running_session_and_is_all_or_nothing(kernel: GoKernelDriver) -> None:
+    ok(kernel, "started := 1")  # the session is already running when %env comes
+    ok(kernel, "%env GK_LIVE_GREETING=hi")
+    assert ok(kernel, 'os.Getenv("GK_LIVE_GREETING")').result == '"hi"'
+    bad = kernel.execute("%env GK_HALF=1 broken")
+    assert bad.status == "error"
+    assert ok(kernel, 'os.Getenv("GK_HALF")').result == '""'

@@ -190,6 +190,9 @@ class HostProcess:
     def run(self, cell_id: int, plugin: Path) -> bool:
         return self.send({"op": "run", "id": cell_id, "path": str(plugin)})
 
+    def setenv(self, key: str, value: str) -> bool:
+        return self.send({"op": "setenv", "key": key, "data": value})
+
     def interrupt(self) -> bool:
         return self.send({"op": "interrupt"})
 

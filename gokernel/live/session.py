@@ -174,6 +174,11 @@ class LiveSession:
             self.rewriter.close()
             self.rewriter = None
 
+    def setenv(self, key: str, value: str) -> None:
+        """`%env` reaches a running session too (a new one starts with the notebook's whole environment)."""
+        if self.host is not None and self.host.alive:
+            self.host.setenv(key, value)
+
     # ---- listing ---------------------------------------------------------------------------------
     def variables(self) -> list[LiveVar]:
         return self.store.variables()
@@ -217,6 +222,8 @@ class LiveSession:
                 f"[gokernel] type {t} is declared again in this cell with its methods: "
                 f"values made before keep the old {t}\n"
             )
+        request["env"] = [f"{k}={v}" for k, v in env.items()]
+        self.builder.env = dict(env)
         try:
             rw = self.rewriter.rewrite(request)
         except KeyboardInterrupt:
@@ -418,7 +425,13 @@ class LiveSession:
         pieces.sort(key=lambda p: (p[0], len(p[1]) - len(p[1].lstrip(" "))))
         stmts = [{"src": src, "cell": cell_no, "line": line} for line, src in pieces]
         imports = [
-            {"name": i.imp.name or "", "path": i.imp.path, "cell": i.cell_no == cell_no}
+            {
+                "name": i.imp.name or "",
+                "path": i.imp.path,
+                "cell": i.cell_no == cell_no,
+                "origin": i.cell_no,
+                "line": i.imp.line,
+            }
             for i in decl_store.imports
             if i.imp.path != "C"
         ]

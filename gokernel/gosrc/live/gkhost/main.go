@@ -25,6 +25,7 @@ type command struct {
 	ID   int    `json:"id"`
 	Path string `json:"path"`
 	Data string `json:"data"`
+	Key  string `json:"key"`
 }
 
 type doneRecord struct {
@@ -174,6 +175,8 @@ func main() {
 			if stdinW != nil {
 				stdinW.WriteString(cmd.Data)
 			}
+		case "setenv": // %env in the notebook: the running session sees it too
+			os.Setenv(cmd.Key, cmd.Data)
 		case "eof":
 			if stdinW != nil {
 				stdinW.Close()

@@ -53,12 +53,15 @@ type Prior struct {
 }
 
 type Import struct {
-	Name string `json:"name"`
-	Path string `json:"path"`
-	Cell bool   `json:"cell"` // written in this cell (blank imports are kept for their side effects)
+	Name   string `json:"name"`
+	Path   string `json:"path"`
+	Cell   bool   `json:"cell"`   // written in this cell (blank imports are kept for their side effects)
+	Origin int    `json:"origin"` // the cell that wrote it, 0 for imports the kernel added
+	Line   int    `json:"line"`   // its line there
 }
 
 type Request struct {
+	Env     []string  `json:"env"` // the go command's environment for this cell (%env, offline mode)
 	Pkg     string    `json:"pkg"`
 	Cell    int       `json:"cell"`
 	Imports []Import  `json:"imports"`
@@ -93,14 +96,16 @@ const (
 // ---- export data -------------------------------------------------------------------------------------
 
 type exports struct {
-	goBin string
-	files map[string]string
-	fset  *token.FileSet
-	imp   types.Importer
+	env    []string
+	goBin  string
+	files  map[string]string
+	errors map[string]string // why go list has no export data for a path (module lookup disabled, ...)
+	fset   *token.FileSet
+	imp    types.Importer
 }
 
 func newExports(fset *token.FileSet) *exports {
-	e := &exports{goBin: os.Getenv("GOKERNEL_GO"), files: map[string]string{}, fset: fset}
+	e := &exports{goBin: os.Getenv("GOKERNEL_GO"), files: map[string]string{}, errors: map[string]string{}, fset: fset}
 	if e.goBin == "" {
 		e.goBin = "go"
 	}
@@ -111,6 +116,9 @@ func newExports(fset *token.FileSet) *exports {
 			file, ok = e.files[path]
 		}
 		if !ok || file == "" {
+			if why := e.errors[path]; why != "" {
+				return nil, fmt.Errorf("%s", why)
+			}
 			return nil, fmt.Errorf("package %s is not available (go list found no export data)", path)
 		}
 		return os.Open(file)
@@ -129,11 +137,30 @@ func (e *exports) list(paths []string) {
 	if len(missing) == 0 {
 		return
 	}
-	args := append([]string{"list", "-mod=mod", "-e", "-export", "-deps", "-f", "{{.ImportPath}}={{.Export}}"}, missing...)
-	out, _ := exec.Command(e.goBin, args...).Output()
+	format := "{{.ImportPath}}={{.Export}}{{if .Error}}\t{{.Error}}{{end}}"
+	args := append([]string{"list", "-mod=mod", "-e", "-export", "-deps", "-f", format}, missing...)
+	cmd := exec.Command(e.goBin, args...)
+	if len(e.env) > 0 {
+		cmd.Env = e.env
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, _ := cmd.Output()
 	for _, line := range strings.Split(string(out), "\n") {
-		if path, file, ok := strings.Cut(line, "="); ok && file != "" {
-			e.files[path] = file
+		line, why, _ := strings.Cut(line, "\t")
+		if path, file, ok := strings.Cut(line, "="); ok {
+			if file != "" {
+				e.files[path] = file
+			} else if why != "" {
+				e.errors[path] = strings.ReplaceAll(why, "\n", " ")
+			}
+		}
+	}
+	if msg := strings.TrimSpace(stderr.String()); msg != "" {
+		for _, p := range missing {
+			if _, ok := e.files[p]; !ok && e.errors[p] == "" {
+				e.errors[p] = strings.ReplaceAll(msg, "\n", " ")
+			}
 		}
 	}
 	for _, p := range missing {
@@ -147,6 +174,7 @@ func (e *exports) forget() {
 	for p, f := range e.files {
 		if f == "" {
 			delete(e.files, p)
+			delete(e.errors, p)
 		}
 	}
 }
@@ -446,6 +474,9 @@ func header(imports []Import, extra []string) string {
 		if imp.Path == "C" {
 			continue
 		}
+		if imp.Origin > 0 && imp.Line > 0 { // errors about an import point at the cell that wrote it
+			fmt.Fprintf(&b, "//line cell%d.go:%d:1\n", imp.Origin, imp.Line)
+		}
 		if imp.Name != "" {
 			fmt.Fprintf(&b, "\t%s %q\n", imp.Name, imp.Path)
 		} else {
@@ -455,7 +486,7 @@ func header(imports []Import, extra []string) string {
 	for _, line := range extra {
 		b.WriteString("\t" + line + "\n")
 	}
-	b.WriteString(")\n\n")
+	b.WriteString("//line gokernel-header.go:1\n)\n\n")
 	return b.String()
 }
 
@@ -1393,6 +1424,7 @@ func handle(exp *exports, req *Request) (r Response) {
 		}
 	}()
 	defer exp.forget()
+	exp.env = req.Env
 	var paths []string
 	for _, imp := range req.Imports {
 		paths = append(paths, imp.Path)
