@@ -20,12 +20,22 @@ _LIST_FORMAT = "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}"
 
 
 class PluginBuilder:
-    def __init__(self, tc: Toolchain, env: Mapping[str, str], module_root: Path, out_dir: Path) -> None:
+    """`-s -w`: no symbol table or DWARF (the runtime's own line tables stay, so panics still name cell lines);
+    it halves the link, which is most of a cell's build, and shrinks each loaded plugin."""
+
+    def __init__(
+        self,
+        tc: Toolchain,
+        env: Mapping[str, str],
+        module_root: Path,
+        out_dir: Path,
+        exports: Mapping[str, str] | None = None,
+    ) -> None:
         self.tc = tc
         self.env = dict(env)
         self.root = module_root
         self.out_dir = out_dir
-        self.exports: dict[str, str] = {}  # import path -> compiled (dynlink) export file
+        self.exports: dict[str, str] = dict(exports or {})  # import path -> compiled (dynlink) export file
         self._tools: tuple[Path, str] | None = None
 
     def tools(self) -> tuple[Path, str]:
@@ -45,8 +55,8 @@ class PluginBuilder:
         if not missing:
             return None
         res = runner.run(
-            [self.tc.go, "list", "-buildmode=plugin", "-mod=mod", "-e", "-export", "-deps", "-f", _LIST_FORMAT,
-             *missing],
+            [self.tc.go, "list", "-buildmode=plugin", "-trimpath", "-mod=mod", "-e", "-export", "-deps",
+             "-f", _LIST_FORMAT, *missing],
             cwd=self.root,
             env=self.env,
         )  # fmt: skip
@@ -93,7 +103,7 @@ class PluginBuilder:
             return compiled, plugin
         linked = runner.run(
             [str(tooldir / "link"), "-o", str(plugin), "-importcfg", str(cfg), "-installsuffix", "dynlink",
-             "-pluginpath", pkg, "-buildmode=plugin", f"-extld={cc}", str(archive)],
+             "-pluginpath", pkg, "-buildmode=plugin", f"-extld={cc}", "-s", "-w", str(archive)],
             cwd=self.out_dir,
             env=self.env,
         )  # fmt: skip

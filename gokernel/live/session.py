@@ -110,6 +110,7 @@ class LiveSession:
         self.seq = 0
         self.ended: str | None = None  # why the last session ended on its own, told once with the next cell
         self._binaries: dict[str, tuple[Path, Path]] = {}
+        self._warm_exports: dict[str, dict[str, str]] = {}  # toolchain id -> what the pre-warm's go list found
         self._prepare_lock = threading.Lock()
 
     # ---- tools ---------------------------------------------------------------------------------
@@ -128,9 +129,9 @@ class LiveSession:
         """In the background at kernel start: build the tools and the dynamically linked std."""
         with contextlib.suppress(tools.LiveUnavailable, OSError):
             self.prepare(tc, env)
-            PluginBuilder(tc, env, self.scratch.root, self.scratch.build_dir).ensure(
-                [*_PREWARM_STD, tools.RT_PATH, "scratch/display"]
-            )
+            warm = PluginBuilder(tc, env, self.scratch.root, self.scratch.build_dir)
+            warm.ensure([*_PREWARM_STD, tools.RT_PATH, "scratch/display"])
+            self._warm_exports[tc.id] = warm.exports
 
     # ---- session lifecycle ---------------------------------------------------------------------
     @property
@@ -143,7 +144,7 @@ class LiveSession:
         _remove_stale(live_root)
         self.out_dir = live_root / f"{os.getpid()}-{time.monotonic_ns()}"
         self.out_dir.mkdir(parents=True)
-        self.builder = PluginBuilder(tc, env, self.scratch.root, self.out_dir)
+        self.builder = PluginBuilder(tc, env, self.scratch.root, self.out_dir, self._warm_exports.get(tc.id))
         if self.rewriter is None or self.toolchain is None or self.toolchain.id != tc.id:
             if self.rewriter is not None:
                 self.rewriter.close()
@@ -325,6 +326,9 @@ class LiveSession:
                 self.stop(keep_decls=True)
                 return self.run_cell(parsed, cell_no, decl_store, std, tc, env, io, sources, retried=True)
             return CellOutcome.error("LoadError", readable(message))
+        # Loaded (mapped) plugins need no file: only the archive stays, for later cells to compile against.
+        with contextlib.suppress(OSError):
+            plugin.unlink()
         # The cell's package is loaded: its declarations and variables are part of the session now,
         # even when its statements panicked or were interrupted halfway.
         self._record(pkg, cell_no, rw, parsed, carried)

@@ -7,6 +7,7 @@ the notebook's scratch module, because cell plugins must link against the very s
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import shutil
@@ -68,6 +69,7 @@ def rewriter_binary(tc: Toolchain, env: Mapping[str, str]) -> Path:
         partial = Path(tmp) / "gkrewrite"
         _build([tc.go, "build", "-o", str(partial), "."], Path(tmp), {**env, "GOFLAGS": "-mod=mod"}, "live rewriter")
         partial.replace(out)  # atomic: another kernel may be building the same one
+    _prune(out.parent)
     return out
 
 
@@ -79,19 +81,43 @@ def write_host_sources(scratch: ScratchModule) -> None:
 
 
 def host_binary(tc: Toolchain, env: Mapping[str, str], scratch: ScratchModule) -> Path:
-    write_host_sources(scratch)
-    out = scratch.build_dir / f"gkhost-{_digest(tc, tuple(HOST_SOURCES.values()))}"
+    """The host for `tc`, shared by all notebooks: plugins check only that `scratch/gkrt` (same source, same
+    toolchain, std only) is the package they were compiled against, not which module directory built it."""
+    write_host_sources(scratch)  # the notebook's plugins compile against its own copy of gkrt
+    digest = _digest(tc, tuple(HOST_SOURCES.values()))
+    out = gokernel_cache_dir() / "tools" / f"gkhost-{digest}"
     if out.exists():
         return out
-    partial = scratch.build_dir / f".gkhost-{_digest(tc, tuple(HOST_SOURCES.values()))}.partial"
-    _build(
-        [tc.go, "build", "-mod=mod", "-o", str(partial), "./gkhost"],
-        scratch.root,
-        {**env, "CGO_ENABLED": "1"},
-        "live session host",
-    )
-    partial.replace(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        module = ScratchModule(Path(tmp))
+        module.ensure_gomod(tc.version)  # the same module path and go directive as every scratch module
+        write_host_sources(module)
+        partial = Path(tmp) / "gkhost.bin"  # not "gkhost": that is the source package's directory
+        _build(
+            # -trimpath here and in every plugin build: export data then records module-relative file names,
+            # so gkrt compiled in any scratch module is the very package the host holds.
+            [tc.go, "build", "-trimpath", "-mod=mod", "-o", str(partial), "./gkhost"],
+            module.root,
+            {**env, "CGO_ENABLED": "1", "GOFLAGS": "-mod=mod"},
+            "live session host",
+        )
+        partial.replace(out)
+    _prune(out.parent)
     return out
+
+
+KEEP_TOOLS = 8  # builds per tool kept in the cache (one per toolchain and gokernel version in use)
+
+
+def _prune(tools_dir: Path) -> None:
+    for prefix in ("gkhost-", "gkrewrite-"):
+        built = sorted(
+            (p for p in tools_dir.glob(f"{prefix}*") if p.is_file()), key=lambda p: p.stat().st_mtime, reverse=True
+        )
+        for old in built[KEEP_TOOLS:]:
+            with contextlib.suppress(OSError):
+                old.unlink()
 
 
 def remove_tree(path: Path) -> None:
