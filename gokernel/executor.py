@@ -14,17 +14,18 @@ import subprocess
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from . import cells, compose, diagnostics, fastbuild, gotest, magics, render, runner, stdlib, testreport, toolchains
+from .cellio import CellIO, CellOutcome, interrupted_outcome
 from .decls import DeclStore
+from .fresh import FreshMode
 from .go_magic import ToolchainSession, run_go_magic
-from .linemap import CellLoc, LineMap
+from .linemap import CellLoc
 from .live import tools as live_tools
 from .live.session import LiveSession, platform_reason
 from .scratch import DISPLAY_IMPORT_PATH, ScratchModule
-from .streams import LineBuffer, StderrFilter, display_bundle
+from .streams import LineBuffer
 from .toolchains import NoToolchainError, Toolchain, UnknownToolchainError
 from .toolchains import cache_dir as gokernel_cache_dir
 
@@ -32,29 +33,7 @@ DEFAULT_OUTPUT_LIMIT = 10 * 1024 * 1024
 PROGRESS_INTERVAL = 0.25
 
 
-class CellIO(Protocol):
-    allow_stdin: bool
-
-    def stdout(self, text: str) -> None: ...
-    def stderr(self, text: str) -> None: ...
-    def display(self, bundle: dict[str, Any], *, display_id: str | None = None, update: bool = False) -> None: ...
-    def result(self, bundle: dict[str, Any]) -> None: ...
-    def input(self, prompt: str) -> str | None: ...
-
-
-@dataclass
-class CellOutcome:
-    ok: bool = True
-    ename: str = ""
-    evalue: str = ""
-    traceback: list[str] = field(default_factory=list)
-
-    @classmethod
-    def error(cls, ename: str, evalue: str, traceback: list[str] | None = None) -> CellOutcome:
-        return cls(False, ename, evalue, traceback if traceback is not None else [f"{ename}: {evalue}"])
-
-
-BUILD_ENV_KEYS = ("GOKERNEL_BUILD", "GOFLAGS", "CGO_ENABLED", "GOEXPERIMENT", "GOAMD64", "GODEBUG", "CC")
+__all__ = ["CellIO", "CellOutcome", "GoSession", "interrupted_outcome"]
 
 
 def cgo_available(env: Mapping[str, str], tc: Toolchain) -> tuple[bool, str]:
@@ -85,19 +64,20 @@ class GoSession:
         self.scratch = scratch
         self.toolchains = toolchains or ToolchainSession()
         self.store = DeclStore()
-        self.known_void: frozenset[str] = frozenset()
         self.output_limit = output_limit
         self.cwd = cwd or os.getcwd()
         self.extra_env: dict[str, str] = {}
         self.last_toolchain: Toolchain | None = None
         self.bench_history = gotest.BenchHistory()
-        self._built_digest: str | None = None
         self._race: dict[str, tuple[bool, str]] = {}
         self._std: dict[str, dict[str, str]] = {}
         self._cell_sources: dict[int, str] = {}  # cell sources by execution count, for error views
         self._prewarm_thread: threading.Thread | None = None
         self._prewarm_lock = threading.Lock()
         self.fast = fastbuild.FastBuilder(scratch.root, scratch.build_dir, gokernel_cache_dir() / "importcfg")
+        self.fresh = FreshMode(
+            scratch, self.fast, cwd=self.cwd, output_limit=output_limit, wait_for_prewarm=self._join_prewarm
+        )
         # Execution mode: "live" (one long-lived process, values persist) unless asked or unable otherwise.
         self.requested_mode = "fresh" if os.environ.get("GOKERNEL_MODE", "").lower() == "fresh" else "live"
         self.live = LiveSession(scratch, output_limit=output_limit, cwd=self.cwd)
@@ -309,52 +289,11 @@ class GoSession:
             io.display(
                 {"text/plain": f"[gokernel] now using {tc.version} ({tc.label}), was {self.last_toolchain.version}"}
             )
-            self._built_digest = None
+            self.fresh.forget_build()
         self.last_toolchain = tc
         self.scratch.ensure_gomod(tc.version)
         self.scratch.ensure_display_package()
         return tc, self.environ()
-
-    def _build(
-        self,
-        argv_tail: list[str],
-        env: Mapping[str, str],
-        tc: Toolchain,
-        io: CellIO,
-        output: str,
-        files: Mapping[str, str] | None = None,
-    ) -> runner.ProcessResult | None:
-        """Build the cell's binary; None when the previous build of identical sources can be reused.
-
-        With the generated `files` at hand, compile + link directly (fastbuild), else `go build`."""
-        # Environment that changes the binary (build mode, flags, cgo) is part of what is being built.
-        build_env = " ".join(f"{k}={env.get(k, '')}" for k in BUILD_ENV_KEYS)
-        digest = self.scratch.digest(tc.id, " ".join(argv_tail), output, build_env)
-        if digest == self._built_digest and os.path.exists(output):
-            return None
-        # Waiting for the pre-warm made a cold first cell ~1.7x faster (the build cache shares no work in flight).
-        self._join_prewarm()
-        res = None
-        if files is not None and not argv_tail and fastbuild.eligible(files, env):
-            res = self.fast.build(tc, env, files, output)
-        if res is None:
-            res = runner.run(
-                [tc.go, "build", "-mod=mod", *argv_tail, "-o", output, "."], cwd=self.scratch.root, env=env
-            )
-        self._built_digest = (
-            self.scratch.digest(tc.id, " ".join(argv_tail), output, build_env) if res.returncode == 0 else None
-        )
-        return res
-
-    def _compile_failure(self, res: runner.ProcessResult, linemap: LineMap, io: CellIO) -> CellOutcome:
-        if res.interrupted:
-            return interrupted_outcome()
-        text = res.captured_stderr + res.captured_stdout
-        diags = diagnostics.parse_build_output(text, linemap)
-        io.display(render.render_diagnostics(diags, self.store_sources()), display_id=None)
-        first = next((d for d in diags if d.line), diags[0] if diags else None)
-        evalue = str(first) if first else "build failed"
-        return CellOutcome.error("CompileError", evalue, diagnostics.format_diagnostics(diags).splitlines() or [text])
 
     def store_sources(self) -> dict[int, str]:
         return dict(self._cell_sources)
@@ -377,55 +316,19 @@ class GoSession:
             io.stderr(
                 '[gokernel] this cell uses cgo (import "C"): it runs as its own program, outside the live session\n'
             )
-        elif mode == "live":
-            return self._run_live(parsed, cell_no, store, std, tc, env, io)
-        binary = str(self.scratch.build_dir / "cell")
-        with self.scratch.lock:
-            composed = compose.compose(store, parsed, cell_no, std=std, mode="run", known_void=self.known_void)
-            self.scratch.write(composed.files)
-            res = self._build([], env, tc, io, binary, composed.files)
-            void_result = (
-                res is not None
-                and res.returncode != 0
-                and not res.interrupted
-                and compose.is_void_result_error(res.captured_stderr, composed)
-            )
-            if void_result:
-                # The trailing expression had no value: remember the callee and build it as a statement.
-                if composed.result_callee:
-                    self.known_void = self.known_void | {composed.result_callee}
-                composed = compose.compose(
-                    store, parsed, cell_no, std=std, mode="run", show_result=False, known_void=self.known_void
-                )
-                self.scratch.write(composed.files)
-                res = self._build([], env, tc, io, binary, composed.files)
-            if res is not None and res.returncode != 0:
-                return self._compile_failure(res, composed.linemap, io)
-            if res is not None and res.captured_stderr.strip():
-                # e.g. "go: downloading github.com/google/uuid v1.6.0"
-                io.stderr(res.captured_stderr if res.captured_stderr.endswith("\n") else res.captured_stderr + "\n")
-        self.store = store
-        return self._run_binary(binary, composed.linemap, env, io)
-
-    def _run_live(
-        self,
-        parsed: cells.ParsedCell,
-        cell_no: int,
-        store: DeclStore,
-        std: Mapping[str, str],
-        tc: Toolchain,
-        env: Mapping[str, str],
-        io: CellIO,
-    ) -> CellOutcome:
-        self._join_prewarm()
-        try:
-            outcome = self.live.run_cell(parsed, cell_no, store, std, tc, env, io, self.store_sources())
-        except live_tools.LiveUnavailable as e:
-            self._live_unavailable[tc.id] = str(e)
-            io.stderr(f"[gokernel] the live session is unavailable ({e}); this and later cells run in fresh mode\n")
-            self._mode_told = True
-            return self.run_cell(parsed.source, cell_no, io)
-        if outcome.ok or outcome.ename not in ("CompileError", "InternalError", "BuildError", "LoadError"):
+            mode = "fresh"
+        if mode == "live":
+            self._join_prewarm()
+            try:
+                outcome = self.live.run_cell(parsed, cell_no, store, std, tc, env, io, self.store_sources())
+            except live_tools.LiveUnavailable as e:
+                self._live_unavailable[tc.id] = str(e)
+                self._mode_told = True
+                io.stderr(f"[gokernel] the live session is unavailable ({e}); this and later cells run in fresh mode\n")
+                outcome = self.fresh.run_cell(parsed, cell_no, store, std, tc, env, io, self.store_sources())
+        else:
+            outcome = self.fresh.run_cell(parsed, cell_no, store, std, tc, env, io, self.store_sources())
+        if outcome.kept:
             self.store = store
         return outcome
 
@@ -437,55 +340,6 @@ class GoSession:
 
     def shutdown(self) -> None:
         self.live.shutdown()
-
-    def _run_binary(self, binary: str, linemap: LineMap, env: Mapping[str, str], io: CellIO) -> CellOutcome:
-        errf = StderrFilter(linemap, io.stderr)
-        read_stdin = (lambda: io.input("")) if io.allow_stdin else None
-        side = runner.SideRecords()
-        reader = runner.SideChannelReader()
-
-        def on_side(data: bytes) -> None:
-            for tag, payload in reader.feed(data):
-                if tag == "display":  # from the `display` package: show it now, while the program runs
-                    bundle = display_bundle(payload)
-                    if bundle:
-                        io.display(bundle)
-                else:
-                    runner.add_side_record(side, tag, payload)
-
-        res = runner.run(
-            [binary],
-            cwd=self.cwd,
-            env=env,
-            on_stdout=io.stdout,
-            on_stderr=errf.feed,
-            read_stdin=read_stdin,
-            side_channel=True,
-            on_side=on_side,
-            output_limit=self.output_limit,
-            on_truncate=lambda n: io.stderr(
-                f"\n[gokernel] output truncated after {n // (1024 * 1024)} MB; the program kept running\n"
-            ),
-        )
-        errf.close()
-        if res.interrupted:
-            return interrupted_outcome()
-        if res.returncode != 0:
-            if errf.captured:
-                head = errf.captured[0]
-                ename = "panic" if head.startswith("panic") else "fatal error"
-                evalue = head.split(": ", 1)[1] if ": " in head else head
-                return CellOutcome.error(ename, evalue, errf.captured + [f"exit status {res.returncode}"])
-            if res.returncode is not None and res.returncode < 0:
-                return CellOutcome.error("Killed", f"program killed by signal {-res.returncode}")
-            return CellOutcome.error("ExitError", f"exit status {res.returncode}")
-        if errf.captured:  # e.g. a recovered panic dump printed by the program itself
-            io.stderr("\n".join(errf.captured) + "\n")
-        if side.goroutines > 0:
-            io.stderr(f"[gokernel] main returned while {side.goroutines} goroutine(s) were still running\n")
-        if side.result is not None:
-            io.result({"text/plain": side.result})
-        return CellOutcome()
 
     # ---- %%test / %%bench ------------------------------------------------------------------
     def _test_setup(
@@ -516,7 +370,7 @@ class GoSession:
                 store, parsed, cell_no or 0, std=self.std_packages(tc, env), mode="test", show_result=False
             )
             self.scratch.write(composed.files)
-            self._built_digest = None  # the test build replaced the sources the last cell binary came from
+            self.fresh.forget_build()  # the test build replaced the sources the last cell binary came from
             run, res = self._go_test(tc, env, flags, composed, io)
         return composed, run, res
 
@@ -663,10 +517,6 @@ class GoSession:
         if failed:
             return CellOutcome.error("BenchmarkFailure", "benchmark run failed", [bundle["text/plain"]])
         return CellOutcome()
-
-
-def interrupted_outcome() -> CellOutcome:
-    return CellOutcome.error("KeyboardInterrupt", "interrupted", ["KeyboardInterrupt: the program was stopped"])
 
 
 def render_listing(listing: list[tuple[str, str, int, str]]) -> dict[str, Any]:

@@ -50,7 +50,8 @@ class PluginBuilder:
 
     def ensure(self, paths: Iterable[str]) -> runner.ProcessResult | None:
         """Have export data for `paths` and all their dependencies; the go list result when it ran."""
-        missing = sorted({p for p in paths if p not in self.exports and p not in ("unsafe", "C")})
+        # runtime/cgo: plugins are linked externally with cgo, as go build -buildmode=plugin links them.
+        missing = sorted({p for p in [*paths, "runtime/cgo"] if p not in self.exports and p not in ("unsafe", "C")})
         missing = [p for p in missing if not p.startswith("scratch/live/")]
         if not missing:
             return None

@@ -17,9 +17,10 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import cells, diagnostics, render
+from ..cellio import CellIO, CellOutcome, interrupted_outcome
 from ..decls import DeclStore
 from ..linemap import CellFileMap
 from ..scratch import ScratchModule
@@ -29,9 +30,6 @@ from .builder import PluginBuilder
 from .host import HostProcess
 from .rewriter import Rewrite, Rewriter, RewriterError
 from .store import LiveDecl, LivePackage, LiveStore, LiveVar
-
-if TYPE_CHECKING:
-    from ..executor import CellIO, CellOutcome
 
 # Declaration kinds a later cell can see; init and main run with their own cell only.
 _KEPT_KINDS = frozenset({"func", "method", "type", "const", "test"})
@@ -201,8 +199,6 @@ class LiveSession:
         *,
         retried: bool = False,
     ) -> CellOutcome:
-        from ..executor import CellOutcome, interrupted_outcome
-
         if self.host is not None and not self.host.alive:
             self._ended_while_idle(io)
         if self.toolchain is not None and self.toolchain.id != tc.id and self.running:
@@ -229,12 +225,12 @@ class LiveSession:
             rw = self.rewriter.rewrite(request)
         except KeyboardInterrupt:
             self._restart_rewriter()
-            return interrupted_outcome()
+            return interrupted_outcome().not_kept()
         except RewriterError as e:
             self._restart_rewriter()
-            return CellOutcome.error("InternalError", str(e))
+            return CellOutcome.error("InternalError", str(e)).not_kept()
         if rw.internal:
-            return CellOutcome.error("InternalError", f"live rewriter: {rw.internal}")
+            return CellOutcome.error("InternalError", f"live rewriter: {rw.internal}").not_kept()
         restored_cells = {d.cell for d in restored}
         if rw.errors and restored and any(d.loc and d.loc.cell in restored_cells for d in rw.errors):
             # A declaration restored from the ended session no longer compiles: leave the old ones behind.
@@ -248,13 +244,15 @@ class LiveSession:
         pkg = str(request["pkg"])
         res, plugin = self.builder.build(pkg, rw.source, rw.imports, self.store.archives())
         if res.interrupted:
-            return interrupted_outcome()
+            return interrupted_outcome().not_kept()
         if res.returncode != 0:
             text = readable(res.captured_stderr + res.captured_stdout)
             diags = diagnostics.parse_build_output(text, CellFileMap())
             if any(d.loc for d in diags):
                 return self._compile_error(diags, sources, io)
-            return CellOutcome.error("BuildError", "building the cell's plugin failed", text.splitlines()[-20:])
+            return CellOutcome.error(
+                "BuildError", "building the cell's plugin failed", text.splitlines()[-20:]
+            ).not_kept()
         self.carry = []
         return self._run(plugin, rw, pkg, parsed, cell_no, decl_store, std, tc, env, io, sources, carried, retried)
 
@@ -274,8 +272,6 @@ class LiveSession:
         carried: list[LiveDecl],
         retried: bool,
     ) -> CellOutcome:
-        from ..executor import CellOutcome, interrupted_outcome
-
         assert self.host and self.builder
         host = self.host
         host.set_sink(CellSink(io, self.output_limit))
@@ -325,7 +321,7 @@ class LiveSession:
                 )
                 self.stop(keep_decls=True)
                 return self.run_cell(parsed, cell_no, decl_store, std, tc, env, io, sources, retried=True)
-            return CellOutcome.error("LoadError", readable(message))
+            return CellOutcome.error("LoadError", readable(message)).not_kept()
         # Loaded (mapped) plugins need no file: only the archive stays, for later cells to compile against.
         with contextlib.suppress(OSError):
             plugin.unlink()
@@ -360,8 +356,6 @@ class LiveSession:
             host._stderr(text)
 
     def _died(self, code: int | None, interrupted: bool, io: CellIO) -> CellOutcome:
-        from ..executor import CellOutcome
-
         host = self.host
         captured = list(host.stderr_filter.captured or []) if host else []
         reason = _death_reason(code, captured, interrupted)
@@ -388,13 +382,13 @@ class LiveSession:
         self.rewriter = None
 
     def _compile_error(self, diags: list[diagnostics.Diagnostic], sources: dict[int, str], io: CellIO) -> CellOutcome:
-        from ..executor import CellOutcome
-
         for d in diags:
             d.message = readable(d.message)
         io.display(render.render_diagnostics(diags, sources))
         first = next((d for d in diags if d.line), diags[0])
-        return CellOutcome.error("CompileError", str(first), diagnostics.format_diagnostics(diags).splitlines())
+        return CellOutcome.error(
+            "CompileError", str(first), diagnostics.format_diagnostics(diags).splitlines()
+        ).not_kept()
 
     # ---- request -------------------------------------------------------------------------------
     def _request(
