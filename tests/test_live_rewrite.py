@@ -166,9 +166,10 @@ def test_compile_errors_use_the_users_names(nb: Notebook) -> None:
 
 
 def test_readable_strips_generated_names() -> None:
-    assert readable("(*gk_c3.GK{}.V_data()) and gk_c3.GKT_person and gkv_x and scratch/live/c4.f") == (
+    assert readable("(*(gk_c3.GK{}).V_data()) and gk_c3.GKT_person and gkv_x and scratch/live/c4.f") == (
         "data and person and x and main.f"
     )
+    assert readable("(gk_c3.GK{}).F_load()(1) + (gk_c3.GK{}).M_shape_area()(s)") == "load(1) + area(s)"
 
 
 def test_emitted_packages_export_no_variables_or_functions(nb: Notebook) -> None:

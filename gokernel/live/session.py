@@ -36,8 +36,9 @@ _KEPT_KINDS = frozenset({"func", "method", "type", "const", "test"})
 _INTERRUPT_WAIT = 3.0  # the host answers within its 0.4 s grace; beyond this it is wedged
 _PREWARM_STD = ("fmt", "strings", "strconv", "os", "time", "sort", "sync", "math", "errors")
 _INTERNAL_NAMES = [
-    (re.compile(r"\(\*gk_c\d+\.GK\{\}\.V_(\w+)\(\)\)"), r"\1"),
-    (re.compile(r"gk_c\d+\.GK\{\}\.[FM]_(\w+)\(\)"), r"\1"),
+    (re.compile(r"\(\*\(gk_c\d+\.GK\{\}\)\.V_(\w+)\(\)\)"), r"\1"),
+    (re.compile(r"\(gk_c\d+\.GK\{\}\)\.F_(\w+)\(\)"), r"\1"),
+    (re.compile(r"\(gk_c\d+\.GK\{\}\)\.M_\w+?_(\w+)\(\)"), r"\1"),
     (re.compile(r"\bgk_c\d+\.(?:GKT_|GKC_|GKG_)?"), ""),
     (re.compile(r"\b(?:gkv_|gkx_|GKG_|GKT_|GKC_)"), ""),
     (re.compile(r"\bscratch/live/c\d+\."), "main."),

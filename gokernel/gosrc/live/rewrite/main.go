@@ -911,7 +911,8 @@ func (em *emitter) ref(obj types.Object, p *Prior) string {
 	a := em.priorAlias(p)
 	switch o := obj.(type) {
 	case *types.Var:
-		return "(*" + a + ".GK{}.V_" + o.Name() + "())"
+		// Parenthesised: a composite literal in an if/for/switch header would open the block.
+		return "(*(" + a + ".GK{}).V_" + o.Name() + "())"
 	case *types.Func:
 		if isGeneric(o) {
 			if o.Exported() {
@@ -919,7 +920,7 @@ func (em *emitter) ref(obj types.Object, p *Prior) string {
 			}
 			return a + ".GKG_" + o.Name()
 		}
-		return a + ".GK{}.F_" + o.Name() + "()"
+		return "(" + a + ".GK{}).F_" + o.Name() + "()"
 	case *types.TypeName:
 		return em.typeName(o)
 	case *types.Const:
@@ -972,108 +973,111 @@ func (em *emitter) addrOf(e ast.Expr, t types.Type) (string, string) {
 	return "gkrt.Addr(", ")"
 }
 
+// fieldPath spells the field path `indices` from an operand of type t: ".f" steps, or a mirror cast around
+// the expression so far where a field is an earlier cell's unexported one. It returns the text to put
+// before the operand, the text after it, the type reached and whether the result is addressable/a pointer.
+func (em *emitter) fieldPath(t types.Type, addressable bool, indices []int) (prefix, suffix string, cur types.Type, needs bool) {
+	cur = t
+	_, isPtr := t.Underlying().(*types.Pointer)
+	for _, idx := range indices {
+		base := cur
+		if p, ok := base.Underlying().(*types.Pointer); ok {
+			base = p.Elem()
+		}
+		st, ok := base.Underlying().(*types.Struct)
+		if !ok {
+			return "", "", nil, false
+		}
+		f := st.Field(idx)
+		if !f.Exported() && em.foreignStruct(base) {
+			needs = true
+			m := em.mirror(base)
+			var pre, post string
+			switch {
+			case isPtr:
+			case addressable:
+				pre = "&"
+			default:
+				pre, post = "gkrt.Addr(", ")"
+			}
+			prefix = "(*" + m + ")(unsafe.Pointer(" + pre + prefix
+			suffix += post + "))." + f.Name()
+			addressable = true
+		} else {
+			suffix += "." + f.Name()
+			addressable = addressable || isPtr
+		}
+		cur = f.Type()
+		_, isPtr = cur.Underlying().(*types.Pointer)
+	}
+	return prefix, suffix, cur, needs
+}
+
 func (em *emitter) selection(sel *ast.SelectorExpr, s *types.Selection) {
 	u := em.u
+	between := u.fileSrc[u.curTok][u.curTok.Offset(sel.X.End()):u.curTok.Offset(sel.Sel.End())]
+	keepLines := strings.Repeat("\n", strings.Count(between, "\n"))
 	switch s.Kind() {
 	case types.FieldVal:
-		// Walk the (possibly promoted) path; each step through a foreign unexported field uses a mirror.
-		path := s.Index()
-		t := s.Recv()
-		needs := false
-		cur := t
-		for _, idx := range path {
-			base := cur
-			if p, ok := base.Underlying().(*types.Pointer); ok {
-				base = p.Elem()
-			}
-			st, ok := base.Underlying().(*types.Struct)
-			if !ok {
-				return
-			}
-			f := st.Field(idx)
-			if !f.Exported() && em.foreignStruct(base) {
-				needs = true
-			}
-			cur = f.Type()
-		}
+		prefix, suffix, _, needs := em.fieldPath(s.Recv(), u.info.Types[sel.X].Addressable(), s.Index())
 		if !needs {
 			return
 		}
-		prefix := ""
-		suffix := ""
-		cur = t
-		addressable := u.info.Types[sel.X].Addressable()
-		isPtr := false
-		if _, ok := t.Underlying().(*types.Pointer); ok {
-			isPtr = true
-		}
-		for _, idx := range path {
-			base := cur
-			if p, ok := base.Underlying().(*types.Pointer); ok {
-				base = p.Elem()
-			}
-			st := base.Underlying().(*types.Struct)
-			f := st.Field(idx)
-			if !f.Exported() && em.foreignStruct(base) {
-				m := em.mirror(base)
-				var pre, post string
-				switch {
-				case isPtr:
-				case addressable:
-					pre = "&"
-				default:
-					pre, post = "gkrt.Addr(", ")"
-				}
-				prefix = "(*" + m + ")(unsafe.Pointer(" + pre + prefix
-				suffix += post + "))." + f.Name()
-				addressable = true
-			} else {
-				suffix += "." + f.Name()
-				addressable = addressable || isPtr
-			}
-			cur = f.Type()
-			_, isPtr = cur.Underlying().(*types.Pointer)
-		}
 		span := u.off(sel.End()) - u.off(sel.X.Pos())
 		em.ed.insert(u.off(sel.X.Pos()), prefix, span)
-		em.ed.replace(u.off(sel.X.End()), u.off(sel.Sel.End()), suffix+strings.Repeat("\n", strings.Count(u.fileSrc[u.curTok][u.curTok.Offset(sel.X.End()):u.curTok.Offset(sel.Sel.End())], "\n")))
+		em.ed.replace(u.off(sel.X.End()), u.off(sel.Sel.End()), suffix+keepLines)
 	case types.MethodVal:
 		m := s.Obj().(*types.Func)
 		p := em.priorOf(m)
-		if p == nil || m.Exported() || len(s.Index()) != 1 {
+		if p == nil || m.Exported() {
 			return
 		}
 		call := em.callOf(sel)
 		if call == nil {
+			return // a method value of an earlier cell's unexported method: the compiler explains
+		}
+		// A promoted method: walk to the embedded value that has it first.
+		indices := s.Index()
+		prefix, suffix, holder, _ := em.fieldPath(s.Recv(), u.info.Types[sel.X].Addressable(), indices[:len(indices)-1])
+		if holder == nil {
 			return
 		}
 		recvT := m.Type().(*types.Signature).Recv().Type()
 		_, ptrRecv := recvT.(*types.Pointer)
-		_, xPtr := s.Recv().Underlying().(*types.Pointer)
+		_, holderPtr := holder.Underlying().(*types.Pointer)
+		_, isIface := holder.Underlying().(*types.Interface)
 		adj := ""
 		switch {
-		case ptrRecv && !xPtr:
+		case isIface:
+		case ptrRecv && !holderPtr:
 			adj = "&"
-		case !ptrRecv && xPtr:
+		case !ptrRecv && holderPtr:
 			adj = "*"
 		}
 		named := recvT
 		if ptr, ok := named.(*types.Pointer); ok {
 			named = ptr.Elem()
 		}
-		nt := named.(*types.Named)
+		nt, ok := named.(*types.Named)
+		if !ok {
+			return // a method of an unnamed interface
+		}
 		tn := nt.Obj().Name()
 		span := u.off(call.End()) - u.off(sel.X.Pos())
-		accessor := em.priorAlias(p) + ".GK{}.M_" + tn + "_" + m.Name() + "()("
+		accessor := "(" + em.priorAlias(p) + ".GK{}).M_" + tn + "_" + m.Name() + "()("
 		if nt.TypeParams().Len() > 0 || nt.TypeArgs().Len() > 0 {
 			accessor = em.priorAlias(p) + ".GKM_" + tn + "_" + m.Name() + "("
 		}
-		em.ed.insert(u.off(sel.X.Pos()), accessor+adj, span)
+		if adj != "" && suffix != "" {
+			adj += "("
+			suffix += ")"
+		}
+		em.ed.insert(u.off(sel.X.Pos()), accessor+adj+prefix, span)
 		sep := ""
 		if len(call.Args) > 0 {
 			sep = ", "
 		}
-		em.ed.replace(u.off(sel.X.End()), u.off(call.Lparen)+1, sep)
+		em.ed.replace(u.off(sel.X.End()), u.off(call.Lparen)+1, suffix+sep+keepLines)
 	}
 }
 
@@ -1239,6 +1243,20 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 				em.genericMethods(&gen, name, n)
 			}
 			if n, ok := o.Type().(*types.Named); ok && !o.IsAlias() && n.TypeParams().Len() == 0 {
+				if iface, ok := n.Underlying().(*types.Interface); ok {
+					// Method expressions of an interface's unexported methods: later cells call through them.
+					for i := 0; i < iface.NumMethods(); i++ {
+						m := iface.Method(i)
+						if m.Exported() || !u.inCurrent(m.Pos()) {
+							continue
+						}
+						sig := m.Type().(*types.Signature)
+						fn := types.NewSignatureType(nil, nil, nil,
+							types.NewTuple(append([]*types.Var{types.NewVar(token.NoPos, nil, "", n)}, tupleVars(sig.Params())...)...),
+							sig.Results(), sig.Variadic())
+						fmt.Fprintf(&gen, "func (GK) M_%s_%s() %s { return %s.%s }\n\n", name, m.Name(), em.final.typ(fn), name, m.Name())
+					}
+				}
 				for i := 0; i < n.NumMethods(); i++ {
 					m := n.Method(i)
 					if m.Exported() {
