@@ -3,6 +3,7 @@
 python -m gokernel install [--user|--sys-prefix|--prefix P]
 python -m gokernel kernelspec-path
 python -m gokernel toolchains [list|use ID|install VERSION] [--json]
+python -m gokernel warm     build the live session's tools and std for plugins now (images, Binder)
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         from .toolchains_cli import main as toolchains_main
 
         return toolchains_main(args[1:])
+    if cmd == "warm":
+        from .live.session import warm_main
+
+        return warm_main(args[1:])
     if cmd in ("-h", "--help", "help"):
         print(__doc__)
         return 0

@@ -3,6 +3,10 @@ the session's host, and what it prints is compared with what Go itself does for 
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,10 +182,19 @@ def test_emitted_packages_export_no_variables_or_functions(nb: Notebook) -> None
     assert nb.value("Visible()") == "1"
     out_dir = nb.session.live.out_dir
     assert out_dir is not None
-    import re
-
     for src in out_dir.glob("c*.go"):
         text = src.read_text()
         # Generic functions are not published (they have no symbol until instantiated).
         assert not re.search(r"^(?:var [A-Z]|func [A-Z]\w*\()", text, re.MULTILINE), src
     assert tools.RT_PATH == "scratch/gkrt"
+
+
+def test_warm_builds_the_tools_into_the_cache(tmp_path: Path) -> None:
+    env = {**os.environ, "GOKERNEL_CACHE_DIR": str(tmp_path)}
+    res = subprocess.run(
+        [sys.executable, "-m", "gokernel", "warm"], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert res.returncode == 0, res.stderr
+    assert "ready for go" in res.stdout
+    built = sorted(p.name.split("-")[0] for p in (tmp_path / "tools").iterdir())
+    assert built == ["gkhost", "gkrewrite"]

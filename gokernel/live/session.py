@@ -540,3 +540,25 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def warm_main(args: list[str]) -> int:
+    """`python -m gokernel warm`: prepare the active toolchain for live sessions; prints what it did."""
+    from ..toolchains import NoToolchainError, active, go_environ
+
+    try:
+        tc = active()
+        reason = platform_reason()
+        if reason:
+            print(f"gokernel warm: nothing to do, {reason}")
+            return 0
+        started = time.monotonic()
+        tools.warm(tc, go_environ(tc), _PREWARM_STD)
+    except (NoToolchainError, tools.LiveUnavailable, OSError) as e:
+        print(f"gokernel warm: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"gokernel warm: live session tools and std for plugins ready for {tc.version} "
+        f"({time.monotonic() - started:.1f} s)"
+    )
+    return 0

@@ -122,3 +122,19 @@ def _prune(tools_dir: Path) -> None:
 
 def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def warm(tc: Toolchain, env: Mapping[str, str], packages: tuple[str, ...]) -> None:
+    """Build what a new live session needs before its first cell: the rewriter, the host, and `packages`
+    (with their dependencies) compiled for plugins into the Go build cache. For images and Binder."""
+    from .builder import PluginBuilder
+
+    rewriter_binary(tc, env)
+    with tempfile.TemporaryDirectory() as tmp:
+        module = ScratchModule(Path(tmp))
+        module.ensure_gomod(tc.version)
+        module.ensure_display_package()
+        host_binary(tc, env, module)
+        res = PluginBuilder(tc, env, module.root, module.build_dir).ensure([*packages, RT_PATH, "scratch/display"])
+        if res is not None and res.returncode != 0:
+            raise LiveUnavailable(f"compiling packages for plugins failed: {res.captured_stderr.strip()[-300:]}")
