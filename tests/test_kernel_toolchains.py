@@ -38,12 +38,18 @@ def test_switching_the_active_toolchain_applies_to_the_next_cell(
         first = k.execute('import "runtime"\nfunc goVersion() string { return runtime.Version() }\ngoVersion()')
         assert first.status == "ok" and first.result == f'"go{GO_NEW}"'
 
+        assert k.execute("valueBeforeSwitch := 7").status == "ok"
+
         # What the sidebar and the server extension do: write the choice file.
         toolchains.set_active(found[f"go{GO_OLD}"].id)
         second = k.execute("goVersion()")
         assert second.status == "ok" and second.result == f'"go{GO_OLD}"'
         notes = [m["content"]["data"]["text/plain"] for m in second.of_type("display_data")]
         assert any(f"now using go{GO_OLD}" in n for n in notes), notes
+        # The live session started anew with the other Go: declarations restored, values gone, said once.
+        assert "new live session: the toolchain changed" in second.stream("stderr")
+        gone = k.execute("valueBeforeSwitch")
+        assert gone.status == "error" and "undefined: valueBeforeSwitch" in gone.reply["content"]["evalue"]
         info = k.kc.kernel_info(reply=True)["content"]["language_info"]
         assert info["version"] == GO_OLD
         # The scratch module's go directive follows the older toolchain, so it still builds.

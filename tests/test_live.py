@@ -269,3 +269,40 @@ def test_env_reaches_the_running_session_and_is_all_or_nothing(kernel: GoKernelD
     bad = kernel.execute("%env GK_HALF=1 broken")
     assert bad.status == "error"
     assert ok(kernel, 'os.Getenv("GK_HALF")').result == '""'
+
+
+def test_stdin_per_cell_eof_without_stdin_then_input_again(kernel: GoKernelDriver) -> None:
+    code = 'var name string\nfmt.Print("name? ")\nfmt.Scanln(&name)\nfmt.Println("hello", name)'
+    assert "hello gopher" in ok(kernel, code, allow_stdin=True, stdin_reply="gopher").stream()
+    assert "hello \n" in ok(kernel, code, allow_stdin=False).stream()  # EOF, at once
+    # The EOF was that cell's: the next cell gets input again.
+    assert "hello again" in ok(kernel, code, allow_stdin=True, stdin_reply="again").stream()
+
+
+def test_completion_offers_live_values(kernel: GoKernelDriver) -> None:
+    ok(kernel, "calculatedTotal := 42")
+    reply = kernel.kc.complete("fmt.Println(calcul", 18, reply=True, timeout=30)["content"]
+    assert "calculatedTotal" in reply["matches"]
+
+
+def test_background_output_after_the_cell_is_bounded(kernel: GoKernelDriver) -> None:
+    msg_id = kernel.kc.execute(
+        'go func() {\n\ttime.Sleep(300 * time.Millisecond)\n\tline := strings.Repeat("x", 1023) + "\\n"\n'
+        "\tfor i := 0; i < 30*1024; i++ {\n"
+        "\t\tfmt.Print(line)\n\t}\n}()"
+    )
+    received = 0
+    notice = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not notice:
+        try:
+            msg = kernel.kc.get_iopub_msg(timeout=0.5)
+        except Exception:  # noqa: BLE001 - queue.Empty
+            continue
+        if msg["msg_type"] == "stream" and msg["parent_header"].get("msg_id") == msg_id:
+            if msg["content"]["name"] == "stdout":
+                received += len(msg["content"]["text"])
+            elif "output truncated" in msg["content"]["text"]:
+                notice = "goroutines still running after the cell" in msg["content"]["text"]
+    assert notice
+    assert received <= 10 * 1024 * 1024

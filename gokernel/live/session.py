@@ -61,11 +61,13 @@ def platform_reason() -> str:
 
 
 class CellSink:
-    """Where the host's output goes while a cell runs: its CellIO, with the output limit applied."""
+    """Where the host's output goes: the running cell's CellIO, or between cells the last cell's (JupyterLab
+    shows it there), with the output limit applied to each."""
 
-    def __init__(self, io: CellIO, limit: int) -> None:
+    def __init__(self, io: CellIO, limit: int, *, idle: bool = False) -> None:
         self.io = io
         self.limit = limit
+        self.idle = idle
         self.sent = 0
         self.cut = False
 
@@ -75,8 +77,9 @@ class CellSink:
         if self.sent + len(text) > self.limit:
             self.cut = True
             room = max(self.limit - self.sent, 0)
+            who = "goroutines still running after the cell" if self.idle else "the cell"
             self.io.stderr(
-                f"\n[gokernel] output truncated after {self.limit // (1024 * 1024)} MB; the cell kept running\n"
+                f"\n[gokernel] output truncated after {self.limit // (1024 * 1024)} MB; {who} kept running\n"
             )
             return text[:room] or None
         self.sent += len(text)
@@ -315,7 +318,7 @@ class LiveSession:
         status = done.get("status")
         if status == "loaderror":
             message = str(done.get("message", ""))
-            host.set_sink(_IdleSink(io))
+            host.set_sink(CellSink(io, self.output_limit, idle=True))
             if "different version of package" in message and not retried:
                 io.stderr(
                     "[gokernel] new live session: a package this cell needs changed since the session loaded it\n"
@@ -330,7 +333,7 @@ class LiveSession:
         # even when its statements panicked or were interrupted halfway.
         self._record(pkg, cell_no, rw, parsed, carried)
         self._flush_stderr(host)
-        host.set_sink(_IdleSink(io))
+        host.set_sink(CellSink(io, self.output_limit, idle=True))
         if status == "interrupted":
             return interrupted_outcome()
         if status == "abandoned":
@@ -469,22 +472,6 @@ class LiveSession:
         variables = [LiveVar(v["name"], v["type"], dict(v.get("imports") or {}), cell_no) for v in rw.vars]
         package = LivePackage(pkg, cell_no, self.out_dir / f"{pkg.rsplit('/', 1)[-1]}.a", decls, variables)
         self.store.add(package, set(rw.names) | {n for d in carried for n in d.names})
-
-
-class _IdleSink:
-    """Between cells, output of background goroutines goes to the last cell (JupyterLab shows it there)."""
-
-    def __init__(self, io: CellIO) -> None:
-        self.io = io
-
-    def stdout(self, text: str) -> None:
-        self.io.stdout(text)
-
-    def stderr(self, text: str) -> None:
-        self.io.stderr(text)
-
-    def display(self, bundle: dict[str, Any]) -> None:
-        self.io.display(bundle)
 
 
 def _cell_names(parsed: cells.ParsedCell) -> set[str]:
