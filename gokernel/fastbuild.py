@@ -121,7 +121,8 @@ class FastBuilder:
         cfg = self.importcfg(tc, env, imports)
         if cfg is None:
             return None
-        archive = str(self.build_dir / "main.a")
+        # Next to the output, not in the module's shared build dir: kernels sharing a notebook build at once.
+        archive = f"{output}.a"
         lang = f"-lang=go{go_directive_version(tc.version)}"
         compiled = runner.run(
             [str(tools / "compile"), "-o", archive, "-p", "main", "-importcfg", str(cfg), "-pack", "-complete", lang,

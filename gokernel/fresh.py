@@ -55,7 +55,7 @@ class FreshMode:
         io: CellIO,
         sources: dict[int, str],
     ) -> CellOutcome:
-        binary = str(self.scratch.build_dir / "cell")
+        binary = str(self.scratch.own_dir / "cell")  # this kernel's own: another kernel may share the module
         with self.scratch.lock:
             composed = compose.compose(store, parsed, cell_no, std=std, mode="run", known_void=self.known_void)
             self.scratch.write(composed.files)

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import os
 import re
+import shutil
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -29,6 +30,7 @@ DEPENDENCY_FILES = ("go.mod", "go.sum", _DISPLAY_FILE)
 _GO_DIRECTIVE = re.compile(r"^go\s+\S+\s*$", re.MULTILINE)
 _TOOLCHAIN_DIRECTIVE = re.compile(r"^toolchain\s+\S+\s*\n", re.MULTILINE)
 _GENERATED = ("main.go", "main_test.go")
+_KERNEL_DIR_PREFIX = "kernel-"
 
 
 @functools.cache
@@ -60,6 +62,24 @@ def _path_bytes(name: str) -> bytes:
         return name.encode("utf-8", "surrogatepass")
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_dead_kernel_dirs(build_dir: Path) -> None:
+    """Delete the per-kernel build directories of kernels that are gone (killed, crashed, shut down)."""
+    for d in build_dir.glob(f"{_KERNEL_DIR_PREFIX}*"):
+        pid = d.name.removeprefix(_KERNEL_DIR_PREFIX)
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def go_directive_version(go_version: str) -> str:
     """`go1.27.3` -> `1.27`; release candidates and odd strings fall back to their major.minor."""
     m = re.match(r"go(\d+)\.(\d+)", go_version)
@@ -76,6 +96,11 @@ class ScratchModule:
         self.build_dir.mkdir(exist_ok=True)
         # Two kernels on the same notebook must not interleave writes and builds.
         self.lock = FileLock(str(self.build_dir / "lock"))
+        # ... nor run each other's programs: the module's sources are shared (under the lock), but what a
+        # kernel built and may reuse without rebuilding lives in a directory of its own process.
+        remove_dead_kernel_dirs(self.build_dir)
+        self.own_dir = self.build_dir / f"{_KERNEL_DIR_PREFIX}{os.getpid()}"
+        self.own_dir.mkdir(exist_ok=True)
 
     @classmethod
     def for_notebook(cls, notebook: str | None) -> ScratchModule:

@@ -124,7 +124,8 @@ def test_display_package_shows_rich_output_while_the_program_runs(kernel: GoKern
     # Streamed: the first display arrived while the program was still sleeping.
     assert ex.finished - shown[0]["_t"] > 0.5
     # The same binary run by hand (no side channel on fd 3) skips the display calls and exits cleanly.
-    binary = Path(ok(kernel, "%scratch").stream().strip()) / ".gokernel" / "cell"
+    pid = kernel.km.provisioner.pid  # type: ignore[union-attr]
+    binary = Path(ok(kernel, "%scratch").stream().strip()) / ".gokernel" / f"kernel-{pid}" / "cell"
     run = subprocess.run([str(binary)], capture_output=True, text=True, timeout=30)
     assert run.returncode == 0 and run.stdout == "" and run.stderr == ""
 
