@@ -15,11 +15,21 @@ from .cellio import CellIO, CellOutcome, interrupted_outcome
 from .decls import DeclStore
 from .linemap import LineMap
 from .scratch import ScratchModule
-from .streams import StderrFilter, display_bundle
+from .streams import StderrFilter, display_bundle, human_size
 from .toolchains import Toolchain
 
 # Environment that changes the binary (build mode, flags, cgo) is part of what is being built.
 BUILD_ENV_KEYS = ("GOKERNEL_BUILD", "GOFLAGS", "CGO_ENABLED", "GOEXPERIMENT", "GOAMD64", "GODEBUG", "CC")
+
+
+def too_large_notice(record: str, limit: int) -> str:
+    """What replaces a side-channel record (`<tag> <size>`) over the output limit."""
+    tag, _, size = record.partition(" ")
+    what = "a display" if tag == "display" else "the cell's result" if tag == "result" else f"a {tag!r} record"
+    return (
+        f"[gokernel] {what} of {human_size(int(size))} was not shown: over the output limit of "
+        f"{human_size(limit)} (%env GOKERNEL_OUTPUT_LIMIT=...)\n"
+    )
 
 
 class FreshMode:
@@ -127,11 +137,13 @@ class FreshMode:
         errf = StderrFilter(linemap, io.stderr)
         read_stdin = (lambda: io.input("")) if io.allow_stdin else None
         side = runner.SideRecords()
-        reader = runner.SideChannelReader()
+        reader = runner.SideChannelReader(limit=self.output_limit)
 
         def on_side(data: bytes) -> None:
             for tag, payload in reader.feed(data):
-                if tag == "display":  # from the `display` package: show it now, while the program runs
+                if tag == reader.TOO_LARGE:  # a display (or result) bigger than the limit: say so instead
+                    io.stderr(too_large_notice(payload, self.output_limit))
+                elif tag == "display":  # from the `display` package: show it now, while the program runs
                     bundle = display_bundle(payload)
                     if bundle:
                         io.display(bundle)

@@ -274,29 +274,68 @@ class SideRecords:
 class SideChannelReader:
     """Incremental parser of `<tag> <length>\\n<payload>` records written by the generated program on fd 3.
 
-    Bytes may arrive split anywhere; `feed` returns the records completed by them, in order.
+    Bytes may arrive split anywhere; `feed` returns the records completed by them, in order. Linear in the
+    bytes fed: a payload is collected as a list of chunks until its announced length has arrived (appending
+    to one growing bytes object made a 40 MB display take ~17 s). A record longer than `limit` is never
+    held in memory: its bytes are skipped and it comes back as `(TOO_LARGE, "<tag> <length>")`.
     """
 
-    def __init__(self) -> None:
-        self._buf = b""
+    TOO_LARGE = "too-large"
+    MAX_HEADER = 256  # a header longer than this is not our protocol
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit
+        self._header = bytearray()
+        self._tag: str | None = None  # the record whose payload is being collected
+        self._size = 0
+        self._need = 0
+        self._chunks: list[bytes] = []
 
     def feed(self, data: bytes) -> list[tuple[str, str]]:
-        self._buf += data
         records: list[tuple[str, str]] = []
-        while True:
-            nl = self._buf.find(b"\n")
-            if nl < 0:
-                return records
-            header = self._buf[:nl].decode(errors="replace").split()
-            if len(header) != 2 or not header[1].isdigit():
-                self._buf = b""  # not our protocol: drop it rather than misparse the rest
-                return records
-            size = int(header[1])
-            if len(self._buf) < nl + 1 + size:
-                return records
-            payload = self._buf[nl + 1 : nl + 1 + size].decode(errors="replace")
-            self._buf = self._buf[nl + 1 + size :]
-            records.append((header[0], payload))
+        pos = 0
+        while pos < len(data) or (self._tag is not None and self._need == 0):
+            if self._tag is None:
+                pos = self._read_header(data, pos)
+                if pos < 0:
+                    return records
+            else:
+                take = min(self._need, len(data) - pos)
+                if not self._skipping():
+                    self._chunks.append(data[pos : pos + take])
+                pos += take
+                self._need -= take
+            if self._tag is not None and self._need == 0:
+                records.append(self._finish())
+        return records
+
+    def _read_header(self, data: bytes, pos: int) -> int:
+        """Consume header bytes from `pos`; the position after the header, len(data) if unfinished, -1 if bad."""
+        nl = data.find(b"\n", pos)
+        self._header += data[pos : nl if nl >= 0 else len(data)]
+        if len(self._header) > self.MAX_HEADER:
+            self._header.clear()  # not our protocol: drop it rather than misparse the rest
+            return -1
+        if nl < 0:
+            return len(data)
+        header = self._header.decode(errors="replace").split()
+        self._header.clear()
+        if len(header) != 2 or not header[1].isdigit():
+            return -1  # not our protocol: drop the rest of this chunk rather than misparse it
+        self._tag, self._size = header[0], int(header[1])
+        self._need = self._size
+        return nl + 1
+
+    def _skipping(self) -> bool:
+        return self.limit is not None and self._size > self.limit
+
+    def _finish(self) -> tuple[str, str]:
+        tag, size = self._tag or "", self._size
+        payload = b"".join(self._chunks)
+        self._tag, self._chunks = None, []
+        if self.limit is not None and size > self.limit:
+            return (self.TOO_LARGE, f"{tag} {size}")
+        return (tag, payload.decode(errors="replace"))
 
 
 def add_side_record(out: SideRecords, tag: str, payload: str) -> None:

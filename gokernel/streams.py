@@ -10,6 +10,14 @@ from typing import Any
 from .linemap import LineMap
 
 
+def human_size(n: int) -> str:
+    """Bytes for a notice: `10 MB`, `1.5 MB`, `200 KB`, `512 bytes`."""
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} bytes"
+
+
 class StderrFilter:
     """Streams stderr line by line with generated positions mapped to cells; from the first
     `panic:`/`fatal error:` line on, it captures instead, so the panic becomes the error reply."""
