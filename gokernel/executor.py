@@ -25,7 +25,7 @@ from .linemap import CellLoc
 from .live import tools as live_tools
 from .live.session import LiveSession, platform_reason
 from .scratch import DISPLAY_IMPORT_PATH, ScratchModule
-from .streams import LineBuffer
+from .streams import LineBuffer, output_limit, truncation_notice
 from .toolchains import NoToolchainError, Toolchain, UnknownToolchainError
 from .toolchains import cache_dir as gokernel_cache_dir
 
@@ -272,7 +272,16 @@ class GoSession:
         exe = shutil.which(argv[0], path=env.get("PATH"))
         if exe is None:
             return CellOutcome.error("CommandNotFound", f"{argv[0]}: command not found")
-        res = runner.run([exe, *argv[1:]], cwd=self.scratch.root, env=env, on_stdout=io.stdout, on_stderr=io.stderr)
+        # Bounded like a cell's output (a command can print without end); the notice names the command.
+        res = runner.run(
+            [exe, *argv[1:]],
+            cwd=self.scratch.root,
+            env=env,
+            on_stdout=io.stdout,
+            on_stderr=io.stderr,
+            output_limit=output_limit(env, self.output_limit),
+            on_truncate=lambda n: io.stderr(truncation_notice(n, f"`{argv[0]}`")),
+        )
         if res.interrupted:
             return interrupted_outcome()
         if res.returncode:
@@ -312,9 +321,10 @@ class GoSession:
         if mode == "fresh" and self.requested_mode == "live" and not self._mode_told:
             self._mode_told = True
             io.stderr(f"[gokernel] cells run in fresh mode: {why} (%mode explains)\n")
-        if mode == "live" and any(i.path == "C" for i in parsed.imports):
+        needs_go_command = _needs_go_command(parsed)
+        if mode == "live" and needs_go_command:
             io.stderr(
-                '[gokernel] this cell uses cgo (import "C"): it runs as its own program, outside the live session\n'
+                f"[gokernel] this cell uses {needs_go_command}: it runs as its own program, outside the live session\n"
             )
             mode = "fresh"
         if mode == "live":
@@ -517,6 +527,15 @@ class GoSession:
         if failed:
             return CellOutcome.error("BenchmarkFailure", "benchmark run failed", [bundle["text/plain"]])
         return CellOutcome()
+
+
+def _needs_go_command(parsed: cells.ParsedCell) -> str:
+    """What in a cell only the go command can build (plugins are compiled and linked directly), or ""."""
+    if any(i.path == "C" for i in parsed.imports):
+        return 'cgo (import "C")'
+    if "//go:embed" in parsed.source:
+        return "//go:embed"
+    return ""
 
 
 def render_listing(listing: list[tuple[str, str, int, str]]) -> dict[str, Any]:

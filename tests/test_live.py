@@ -306,3 +306,23 @@ def test_background_output_after_the_cell_is_bounded(kernel: GoKernelDriver) -> 
                 notice = "goroutines still running after the cell" in msg["content"]["text"]
     assert notice
     assert received <= 10 * 1024 * 1024
+
+
+def test_os_exit_zero_is_not_an_error(kernel: GoKernelDriver) -> None:
+    ex = ok(kernel, 'fmt.Println("bye")\nos.Exit(0)')
+    assert ex.stream() == "bye\n" and "os.Exit(0)" in ex.stream("stderr")
+    assert ok(kernel, '"after"').result == '"after"'
+
+
+def test_closing_the_kernels_channel_ends_the_session_instead_of_hanging(kernel: GoKernelDriver) -> None:
+    ex = kernel.execute('os.NewFile(3, "side").Close()\ntime.Sleep(time.Second)', timeout=60)
+    assert ex.status == "error" and ex.reply["content"]["ename"] == "SessionEnded"
+    assert "closed the kernel's channel" in ex.reply["content"]["evalue"]
+    assert ok(kernel, "1 + 1").result == "2"
+
+
+def test_embed_cell_runs_as_its_own_program(kernel: GoKernelDriver, tmp_path: Path) -> None:
+    scratch = Path(ok(kernel, "%scratch").stream().strip())
+    (scratch / "hello.txt").write_text("embedded text")
+    ex = ok(kernel, 'import _ "embed"\n\n//go:embed hello.txt\nvar hello string\n\nfmt.Println(hello)')
+    assert ex.stream() == "embedded text\n" and "//go:embed" in ex.stream("stderr")

@@ -69,6 +69,10 @@ class HostProcess:
             s, c = _high_fd(side_w), _high_fd(cmd_r)
             os.dup2(s, 3)
             os.dup2(c, 4)
+            # Only fds 3 and 4 may remain: a cell that closes fd 3 must close the channel for real.
+            for fd in {s, c, side_w, cmd_r, side_r, cmd_w} - {3, 4}:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
         self.proc = subprocess.Popen(
             [str(binary)],
@@ -156,6 +160,12 @@ class HostProcess:
                     if not data:
                         sel.unregister(fd)
                         open_fds.discard(fd)
+                        if fd == self._side and self.proc.poll() is None:
+                            # The program closed fd 3 (or 4): the host can no longer report, the session is
+                            # unusable. End it rather than leave the cell waiting for a report that never comes.
+                            self.stderr_filter.feed("fatal error: the cell closed the kernel's channel (fd 3)\n")
+                            with contextlib.suppress(ProcessLookupError, PermissionError):
+                                os.killpg(self.proc.pid, signal.SIGKILL)
                         continue
                     if fd != self._side:
                         text(fd, data)

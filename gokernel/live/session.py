@@ -364,6 +364,12 @@ class LiveSession:
         captured = list(host.stderr_filter.captured or []) if host else []
         reason = _death_reason(code, captured, interrupted)
         self.stop(keep_decls=True)
+        if code == 0 and not captured:
+            # os.Exit(0) (a program ending itself on purpose) is not an error; the session is still gone.
+            io.stderr(
+                "[gokernel] the program exited (os.Exit(0)): the live session ended, the next cell starts a new one\n"
+            )
+            return CellOutcome()
         message = f"the live session ended: {reason}; its values were lost. The next cell starts a new session."
         return CellOutcome.error("SessionEnded", message, [message, *(readable(line) for line in captured[:200])])
 
