@@ -160,7 +160,7 @@ class HostProcess:
                     if not data:
                         sel.unregister(fd)
                         open_fds.discard(fd)
-                        if fd == self._side and self.proc.poll() is None:
+                        if fd == self._side and not self._exits_soon():
                             # The program closed fd 3 (or 4): the host can no longer report, the session is
                             # unusable. End it rather than leave the cell waiting for a report that never comes.
                             self.stderr_filter.feed("fatal error: the cell closed the kernel's channel (fd 3)\n")
@@ -188,6 +188,14 @@ class HostProcess:
             with contextlib.suppress(OSError):
                 os.close(self._side)
             self.events.put(Event("exit", returncode=code))
+
+    def _exits_soon(self) -> bool:
+        """An exiting process closes fd 3 too: tell that apart from a cell that closed it and lives on."""
+        try:
+            self.proc.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     # ---- commands ------------------------------------------------------------------------------
     def send(self, command: dict[str, Any]) -> bool:
