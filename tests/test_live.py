@@ -326,3 +326,18 @@ def test_embed_cell_runs_as_its_own_program(kernel: GoKernelDriver, tmp_path: Pa
     (scratch / "hello.txt").write_text("embedded text")
     ex = ok(kernel, 'import _ "embed"\n\n//go:embed hello.txt\nvar hello string\n\nfmt.Println(hello)')
     assert ex.stream() == "embedded text\n" and "//go:embed" in ex.stream("stderr")
+
+
+def test_without_cgo_the_kernel_runs_fresh_and_says_why_once(tmp_path: Path) -> None:
+    k = GoKernelDriver(env={"JPY_SESSION_NAME": str(tmp_path / "nocgo.ipynb"), "CGO_ENABLED": "0"})
+    try:
+        first = ok(k, "n := 1\nn")
+        assert first.result == "1"
+        assert "fresh mode" in first.stream("stderr") and "cgo" in first.stream("stderr")
+        second = k.execute("n")
+        assert second.status == "error" and "undefined: n" in second.reply["content"]["evalue"]
+        assert "fresh mode" not in second.stream("stderr")  # said once
+        why = ok(k, "%mode").stream()
+        assert why.startswith("fresh: the live session is unavailable") and "CGO_ENABLED=0" in why
+    finally:
+        k.shutdown()
