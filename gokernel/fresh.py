@@ -15,7 +15,7 @@ from .cellio import CellIO, CellOutcome, interrupted_outcome
 from .decls import DeclStore
 from .linemap import LineMap
 from .scratch import ScratchModule
-from .streams import StderrFilter, display_bundle, human_size
+from .streams import OutputBudget, StderrFilter, display_bundle, human_size, output_limit
 from .toolchains import Toolchain
 
 # Environment that changes the binary (build mode, flags, cgo) is part of what is being built.
@@ -90,7 +90,7 @@ class FreshMode:
             if res is not None and res.captured_stderr.strip():
                 # e.g. "go: downloading github.com/google/uuid v1.6.0"
                 io.stderr(res.captured_stderr if res.captured_stderr.endswith("\n") else res.captured_stderr + "\n")
-        return self.run_binary(binary, composed.linemap, env, io)
+        return self.run_binary(binary, composed.linemap, env, io, limit=output_limit(env, self.output_limit))
 
     def build(
         self,
@@ -133,16 +133,21 @@ class FreshMode:
         evalue = str(first) if first else "build failed"
         return CellOutcome.error("CompileError", evalue, diagnostics.format_diagnostics(diags).splitlines() or [text])
 
-    def run_binary(self, binary: str | Path, linemap: LineMap, env: Mapping[str, str], io: CellIO) -> CellOutcome:
-        errf = StderrFilter(linemap, io.stderr)
+    def run_binary(
+        self, binary: str | Path, linemap: LineMap, env: Mapping[str, str], io: CellIO, *, limit: int
+    ) -> CellOutcome:
+        # One limit for stdout and stderr, applied to what is shown: a panic after a flood still becomes
+        # the error reply (the filter captures it before the budget is consulted).
+        budget = OutputBudget(limit, io.stderr)
+        errf = StderrFilter(linemap, budget.wrap(io.stderr))
         read_stdin = (lambda: io.input("")) if io.allow_stdin else None
         side = runner.SideRecords()
-        reader = runner.SideChannelReader(limit=self.output_limit)
+        reader = runner.SideChannelReader(limit=limit)
 
         def on_side(data: bytes) -> None:
             for tag, payload in reader.feed(data):
                 if tag == reader.TOO_LARGE:  # a display (or result) bigger than the limit: say so instead
-                    io.stderr(too_large_notice(payload, self.output_limit))
+                    io.stderr(too_large_notice(payload, limit))
                 elif tag == "display":  # from the `display` package: show it now, while the program runs
                     bundle = display_bundle(payload)
                     if bundle:
@@ -154,15 +159,11 @@ class FreshMode:
             [str(binary)],
             cwd=self.cwd,
             env=env,
-            on_stdout=io.stdout,
+            on_stdout=budget.wrap(io.stdout),
             on_stderr=errf.feed,
             read_stdin=read_stdin,
             side_channel=True,
             on_side=on_side,
-            output_limit=self.output_limit,
-            on_truncate=lambda n: io.stderr(
-                f"\n[gokernel] output truncated after {n // (1024 * 1024)} MB; the program kept running\n"
-            ),
         )
         errf.close()
         if res.interrupted:

@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .streams import Coalescer, OutputBudget
+
 GRACE_SECONDS = 0.5
 TICK_SECONDS = 0.05
 READ_SIZE = 1 << 16
@@ -107,6 +109,71 @@ class _Decoder:
         return self._dec.decode(data, final)
 
 
+class _Outputs:
+    """A child's stdout and stderr on their way to the callbacks: decoded, under one output limit (both
+    streams together), and coalesced into few messages; or captured when a stream has no callback."""
+
+    def __init__(
+        self,
+        result: ProcessResult,
+        on_stdout: TextCallback | None,
+        on_stderr: TextCallback | None,
+        limit: int | None,
+        on_truncate: Callable[[int], None] | None,
+    ) -> None:
+        self.result = result
+        self.decoders = {"out": _Decoder(), "err": _Decoder()}
+        self.captured_text: dict[str, list[str]] = {"out": [], "err": []}
+        budget = None
+        if limit is not None:
+
+            def cut(_notice: str) -> None:
+                result.truncated = True
+                if on_truncate:
+                    on_truncate(limit)
+
+            budget = OutputBudget(limit, cut)
+        self.sinks: dict[str, Coalescer] = {}
+        for key, cb in (("out", on_stdout), ("err", on_stderr)):
+            if cb is not None:
+                self.sinks[key] = Coalescer(budget.wrap(cb) if budget else cb)
+
+    def deliver(self, key: str, data: bytes) -> None:
+        if key == "out":
+            self.result.stdout_bytes += len(data)
+        self._text(key, self.decoders[key](data))
+
+    def _text(self, key: str, text: str) -> None:
+        if not text:
+            return
+        if key in self.sinks:
+            self.sinks[key].feed(text)
+        else:
+            self.captured_text[key].append(text)
+
+    def end(self, key: str) -> None:
+        """The stream is closed: the decoder's last bytes and everything gathered go out now."""
+        self._text(key, self.decoders[key](b"", final=True))
+        if key in self.sinks:
+            self.sinks[key].flush()
+
+    def timeout(self, tick: float) -> float:
+        """How long select may wait: a tick, or less when gathered text is due."""
+        dues = [d for s in self.sinks.values() if (d := s.due()) is not None]
+        return max(0.0, min([tick, *(d - time.monotonic() for d in dues)]))
+
+    def tick(self) -> None:
+        for sink in self.sinks.values():
+            sink.tick()
+
+    def flush(self) -> None:
+        for sink in self.sinks.values():
+            sink.flush()
+
+    def captured(self) -> tuple[str, str]:
+        return "".join(self.captured_text["out"]), "".join(self.captured_text["err"])
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -156,8 +223,7 @@ def run(
     if side_channel:
         os.close(side_w)
     result = ProcessResult(returncode=None)
-    decoders = {"out": _Decoder(), "err": _Decoder()}
-    captured: dict[str, list[str]] = {"out": [], "err": []}
+    out = _Outputs(result, on_stdout, on_stderr, output_limit, on_truncate)
     side_chunks: list[bytes] = []
     sel = selectors.DefaultSelector()
     assert proc.stdout and proc.stderr
@@ -169,50 +235,26 @@ def run(
         sel.register(side_file, selectors.EVENT_READ, "side")
     open_streams = len(sel.get_map())
     exited_at: float | None = None
-    limit_hit = False
-    delivered = [0]  # characters of stdout handed on, for output_limit
-
-    def deliver(key: str, text: str) -> None:
-        nonlocal limit_hit
-        if not text:
-            return
-        cb = on_stdout if key == "out" else on_stderr
-        if cb is None:
-            captured[key].append(text)
-            return
-        if key == "out" and output_limit is not None:
-            if limit_hit:
-                return
-            room = output_limit - delivered[0]
-            if len(text) > room:
-                limit_hit = True
-                result.truncated = True
-                if room > 0:
-                    cb(text[:room])
-                if on_truncate:
-                    on_truncate(output_limit)
-                return
-            delivered[0] += len(text)
-        cb(text)
+    deliver = out.deliver
 
     try:
         while open_streams:
-            for key, _ in sel.select(TICK_SECONDS):
+            for key, _ in sel.select(out.timeout(TICK_SECONDS)):
                 fobj = key.fileobj
                 data = os.read(fobj.fileno(), READ_SIZE)  # type: ignore[union-attr]
                 if not data:
                     sel.unregister(fobj)
                     open_streams -= 1
-                    if key.data in decoders:
-                        deliver(key.data, decoders[key.data](b"", final=True))
+                    if key.data != "side":
+                        out.end(key.data)
                     continue
                 if key.data == "side":
                     (on_side or side_chunks.append)(data)
                     continue
-                if key.data == "out":
-                    result.stdout_bytes += len(data)
-                deliver(key.data, decoders[key.data](data))
+                deliver(key.data, data)
+            out.tick()
             if read_stdin and proc.stdin and proc.poll() is None and waiting_for_stdin(proc.pid):
+                out.flush()  # the prompt shows before the input box
                 line = read_stdin()
                 try:
                     if line is None:
@@ -244,9 +286,9 @@ def run(
                     if key.data == "side":
                         (on_side or side_chunks.append)(rest)
                     else:
-                        deliver(key.data, decoders[key.data](rest))
-        for name, decoder in decoders.items():
-            deliver(name, decoder(b"", final=True))
+                        deliver(key.data, rest)
+        out.end("out")
+        out.end("err")
         sel.close()
         for f in (proc.stdout, proc.stderr, proc.stdin, side_file):
             if f is not None:
@@ -259,8 +301,7 @@ def run(
         result.returncode = proc.poll()
     result.side_channel = b"".join(side_chunks)
     result.elapsed = time.monotonic() - start
-    result.captured_stdout = "".join(captured["out"])
-    result.captured_stderr = "".join(captured["err"])
+    result.captured_stdout, result.captured_stderr = out.captured()
     return result
 
 

@@ -3,8 +3,12 @@ and a crash report (panic / fatal error) captured instead of streamed, so it can
 
 from __future__ import annotations
 
+import collections
 import json
-from collections.abc import Callable
+import math
+import re
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .linemap import LineMap
@@ -19,44 +23,225 @@ def human_size(n: int) -> str:
 
 
 class StderrFilter:
-    """Streams stderr line by line with generated positions mapped to cells; from the first
-    `panic:`/`fatal error:` line on, it captures instead, so the panic becomes the error reply."""
+    """Streams stderr with generated positions mapped to cells; from the first `panic:`/`fatal error:` line
+    on, it captures instead, so the panic becomes the error reply.
+
+    Each `feed` emits what it completes as one piece (a flood of lines is a few messages, not one per line).
+    The capture is bounded: its head and tail are kept (a deadlock of 100,000 goroutines prints 12 MB) and
+    `captured` says how much of the middle was cut.
+    """
 
     MARKERS = ("panic: ", "fatal error: ", "SIGQUIT: ")
+    MAX_LINE = 16 << 10
+    HEAD_CHARS = TAIL_CHARS = 256 << 10
 
     def __init__(self, linemap: LineMap, emit: Callable[[str], None]) -> None:
         self.linemap = linemap
         self.emit = emit
         self.partial = ""
-        self.captured: list[str] | None = None
+        self._capture: _BoundedLines | None = None
+        self._skip_line = False  # dropping the rest of an over-long captured line
+
+    @property
+    def captured(self) -> list[str] | None:
+        return None if self._capture is None else self._capture.lines()
+
+    @captured.setter
+    def captured(self, value: list[str] | None) -> None:
+        self._capture = None
+        if value is not None:
+            self._capture = _BoundedLines(self.HEAD_CHARS, self.TAIL_CHARS)
+            for line in value:
+                self._capture.add(line)
 
     def feed(self, text: str) -> None:
-        data = self.partial + text
-        lines = data.split("\n")
+        if self._skip_line:
+            text = self._skip_rest_of_line(text)
+        lines = (self.partial + text).split("\n")
         self.partial = lines.pop()
-        for line in lines:
-            self._line(line + "\n")
-        # A prompt without newline (`fmt.Fprint(os.Stderr, "> ")`) must show now, not at exit.
-        if self.partial and self.captured is None and not self._may_be_marker(self.partial):
-            self.emit(self.partial)
+        shown = [self._line(line + "\n") for line in lines]
+        if self.partial and (self._capture is not None or self._may_be_marker(self.partial)):
+            if len(self.partial) > self.MAX_LINE:
+                # A crash report line without end (panic(hugeString)): keep a line's worth, drop the rest.
+                shown.append(self._line(self.partial))
+                self.partial = ""
+                self._skip_line = self._capture is not None
+        elif self.partial:
+            # A prompt without newline (`fmt.Fprint(os.Stderr, "> ")`) must show now, not at exit.
+            shown.append(self.partial)
             self.partial = ""
+        if text := "".join(shown):
+            self.emit(text)
+
+    def _skip_rest_of_line(self, text: str) -> str:
+        nl = text.find("\n")
+        assert self._capture is not None
+        self._capture.dropped_chars += len(text) if nl < 0 else nl
+        if nl < 0:
+            return ""
+        self._skip_line = False
+        return text[nl + 1 :]
 
     def _may_be_marker(self, partial: str) -> bool:
         """Could this unfinished line be (the start of) a panic header? Then hold it until its newline."""
         return any(m.startswith(partial) or partial.startswith(m) for m in self.MARKERS)
 
-    def _line(self, line: str) -> None:
-        if self.captured is None and line.startswith(self.MARKERS):
-            self.captured = []
-        if self.captured is not None:
-            self.captured.append(self.linemap.rewrite(line.rstrip("\n")))
-        else:
-            self.emit(self.linemap.rewrite(line))
+    def _line(self, line: str) -> str:
+        """Capture `line` or return it for showing."""
+        if self._capture is None and line.startswith(self.MARKERS):
+            self._capture = _BoundedLines(self.HEAD_CHARS, self.TAIL_CHARS)
+        if self._capture is None:
+            return self.linemap.rewrite(line)
+        line = line.rstrip("\n")
+        if len(line) > self.MAX_LINE:
+            self._capture.dropped_chars += len(line) - self.MAX_LINE
+            line = line[: self.MAX_LINE] + " …"
+        self._capture.add(self.linemap.rewrite(line))
+        return ""
 
     def close(self) -> None:
         if self.partial:
-            self._line(self.partial)
+            if text := self._line(self.partial):
+                self.emit(text)
             self.partial = ""
+
+
+class _BoundedLines:
+    """The first `head` and last `tail` characters' worth of lines, and a count of what fell between."""
+
+    def __init__(self, head: int, tail: int) -> None:
+        self.head: list[str] = []
+        self.tail: collections.deque[str] = collections.deque()
+        self.head_room, self.tail_limit, self.tail_size = head, tail, 0
+        self.dropped_lines = 0
+        self.dropped_chars = 0
+
+    def add(self, line: str) -> None:
+        if len(line) <= self.head_room and not self.tail:
+            self.head.append(line)
+            self.head_room -= len(line)
+            return
+        self.tail.append(line)
+        self.tail_size += len(line)
+        while self.tail_size > self.tail_limit and len(self.tail) > 1:
+            old = self.tail.popleft()
+            self.tail_size -= len(old)
+            self.dropped_lines += 1
+            self.dropped_chars += len(old)
+
+    def lines(self) -> list[str]:
+        if not self.dropped_lines and not self.dropped_chars:
+            return [*self.head, *self.tail]
+        note = (
+            f"[gokernel] … {self.dropped_lines} lines ({human_size(self.dropped_chars)}) of this report cut; "
+            "its start and end are shown …"
+        )
+        return [*self.head, note, *self.tail]
+
+
+class Coalescer:
+    """Batches one stream's text into few messages.
+
+    A flood of short writes (200,000 log lines) was one IOPub message per line and most of them never
+    reached the frontend. Text after a quiet spell goes out at once (a prompt, a progress line); during a
+    flood it goes out every `interval` seconds, or as soon as `max_chars` have gathered.
+    """
+
+    def __init__(
+        self,
+        emit: Callable[[str], None],
+        *,
+        interval: float = 0.05,
+        max_chars: int = 1 << 16,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.emit = emit
+        self.interval = interval
+        self.max_chars = max_chars
+        self.clock = clock
+        self._parts: list[str] = []
+        self._size = 0
+        self._last = -math.inf
+
+    def feed(self, text: str) -> None:
+        if not text:
+            return
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size >= self.max_chars or self.clock() - self._last >= self.interval:
+            self.flush()
+
+    def due(self) -> float | None:
+        """When the gathered text must go out (None when nothing waits)."""
+        return self._last + self.interval if self._parts else None
+
+    def tick(self) -> None:
+        if self._parts and self.clock() >= self._last + self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        self._last = self.clock()
+        if self._parts:
+            text = "".join(self._parts)
+            self._parts, self._size = [], 0
+            self.emit(text)
+
+
+class OutputBudget:
+    """One output limit for everything a cell prints (stdout and stderr together).
+
+    What is shown is complete up to the cut; then a single notice says the limit was reached, and later
+    text is dropped without being kept.
+    """
+
+    def __init__(self, limit: int, notice: Callable[[str], None], *, what: str = "the program") -> None:
+        self.limit = limit
+        self.notice = notice
+        self.what = what
+        self.sent = 0
+        self.cut = False
+
+    def wrap(self, emit: Callable[[str], None]) -> Callable[[str], None]:
+        def limited(text: str) -> None:
+            if self.cut or not text:
+                return
+            room = self.limit - self.sent
+            if len(text) <= room:
+                self.sent += len(text)
+                emit(text)
+                return
+            self.cut = True
+            if room > 0:
+                emit(text[:room])
+            self.notice(truncation_notice(self.limit, self.what))
+
+        return limited
+
+
+def truncation_notice(limit: int, what: str = "the program") -> str:
+    return (
+        f"\n[gokernel] output truncated after {human_size(limit)}; {what} kept running "
+        "(%env GOKERNEL_OUTPUT_LIMIT=50MB raises the limit)\n"
+    )
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int | None:
+    """`10485760`, `10MB`, `10M`, `512k`, `1.5GiB` -> bytes; None when it is not a size."""
+    m = _SIZE.match(text)
+    if not m:
+        return None
+    scale = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m[2].lower()]
+    return int(float(m[1]) * scale)
+
+
+def output_limit(env: Mapping[str, str], default: int) -> int:
+    """The cell's output limit: `GOKERNEL_OUTPUT_LIMIT` of its environment (`%env`, or the kernel's own), else
+    `default`. Read for every cell, so `%env GOKERNEL_OUTPUT_LIMIT=...` takes effect with the next one."""
+    size = parse_size(env.get("GOKERNEL_OUTPUT_LIMIT", ""))
+    return size if size is not None and size > 0 else default
 
 
 class LineBuffer:
