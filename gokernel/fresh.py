@@ -7,6 +7,7 @@ Reproducible runs and platforms without Go plugins. The executor picks this stra
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -30,6 +31,25 @@ def too_large_notice(record: str, limit: int) -> str:
         f"[gokernel] {what} of {human_size(int(size))} was not shown: over the output limit of "
         f"{human_size(limit)} (%env GOKERNEL_OUTPUT_LIMIT=...)\n"
     )
+
+
+def killed_message(res: runner.ProcessResult) -> str:
+    """Why the program died of a signal the kernel did not send; for SIGKILL, whether memory was the cause."""
+    sig = -(res.returncode or 0)
+    try:
+        name = f" ({signal.Signals(sig).name})"
+    except ValueError:
+        name = ""
+    message = f"program killed by signal {sig}{name}"
+    if sig != signal.SIGKILL:
+        return message
+    peak, limit = res.peak_rss, runner.memory_limit()
+    of_limit = f" of {human_size(limit)}" if limit else ""
+    if res.oom_kills > 0:
+        return f"{message}: out of memory (the OOM killer stopped it at a peak of {human_size(peak)}{of_limit})"
+    if peak and limit and peak >= limit // 2:
+        return f"{message}: memory was the likely cause (it used {human_size(peak)}{of_limit})"
+    return f"{message} from outside the kernel (its peak memory was {human_size(peak)})"
 
 
 class FreshMode:
@@ -175,7 +195,7 @@ class FreshMode:
                 evalue = head.split(": ", 1)[1] if ": " in head else head
                 return CellOutcome.error(ename, evalue, errf.captured + [f"exit status {res.returncode}"])
             if res.returncode is not None and res.returncode < 0:
-                return CellOutcome.error("Killed", f"program killed by signal {-res.returncode}")
+                return CellOutcome.error("Killed", killed_message(res))
             return CellOutcome.error("ExitError", f"exit status {res.returncode}")
         if errf.captured:  # e.g. a recovered panic dump printed by the program itself
             io.stderr("\n".join(errf.captured) + "\n")

@@ -2,8 +2,10 @@
 
 One loop serves every child (go build, the cell binary, go test -json): it multiplexes stdout,
 stderr and the side channel (fd 3) with `selectors`, hands output to callbacks as soon as it
-arrives, and on KeyboardInterrupt (the kernel's SIGINT) stops the whole process group: SIGINT
-first, SIGKILL after a grace period, so `for {}` loops and grandchildren die too.
+arrives, and on KeyboardInterrupt (the kernel's SIGINT) stops every process of the run: SIGINT,
+then SIGTERM, then SIGKILL on one timer, so `for {}` loops, programs that ignore SIGINT and their
+children (even in a session of their own) die too. The run ends when the program exits, not when its
+pipes close, and no process of it outlives the run.
 """
 
 from __future__ import annotations
@@ -18,15 +20,22 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from .streams import Coalescer, OutputBudget
 
 GRACE_SECONDS = 0.5
+TERM_AFTER = 0.3  # seconds after the interrupt: SIGTERM to whatever of the run is left
+KILL_AFTER = 0.6  # ... then SIGKILL
+DRAIN_AFTER_EXIT = 0.3  # how long children may keep the pipes open after the program exited
 TICK_SECONDS = 0.05
+STDIN_SCAN_SECONDS = 0.2  # how often descendants are checked for a blocked read of the stdin pipe
+RUN_ENV = "GOKERNEL_RUN"  # marks the processes of one run, so those that left its process tree are found
 READ_SIZE = 1 << 16
 
 # syscall number of read(2): a thread blocked in read(0, ...) means the program waits for stdin.
@@ -43,6 +52,8 @@ class ProcessResult:
     elapsed: float = 0.0
     captured_stderr: str = ""
     captured_stdout: str = ""
+    peak_rss: int = 0  # bytes, of the program (and the children it waited for); 0 when unknown
+    oom_kills: int = 0  # OOM kills in the kernel's memory cgroup while it ran
 
 
 TextCallback = Callable[[str], None]
@@ -63,8 +74,19 @@ def _child_setup() -> None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def waiting_for_stdin(pid: int) -> bool:
-    """True when some thread of `pid` is blocked reading fd 0 (Linux /proc)."""
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _run_child_setup() -> None:
+    _child_setup()
+    if _LIBC is not None:
+        # The program adopts its orphaned descendants (kept across exec), so while it lives every process
+        # it started, even a double fork, stays in its process tree where the kernel can find it.
+        _LIBC.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _blocked_reading(pid: int, wanted: Callable[[str], bool]) -> bool:
+    """True when some thread of `pid` is blocked in read(2) on an fd whose /proc link satisfies `wanted`."""
     if _READ_SYSCALL is None:
         return False
     try:
@@ -75,30 +97,178 @@ def waiting_for_stdin(pid: int) -> bool:
         try:
             with open(f"/proc/{pid}/task/{tid}/syscall") as f:
                 fields = f.read().split()
-        except OSError:
+            if len(fields) >= 2 and fields[0] == _READ_SYSCALL and wanted(fields[1]):
+                return True
+        except (OSError, ValueError):
             continue
-        if len(fields) >= 2 and fields[0] == _READ_SYSCALL and int(fields[1], 16) == 0:
-            return True
     return False
 
 
-def _kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
+def waiting_for_stdin(pid: int) -> bool:
+    """True when some thread of `pid` is blocked reading fd 0 (Linux /proc)."""
+    return _blocked_reading(pid, lambda fd: int(fd, 16) == 0)
 
 
-def stop_process_group(proc: subprocess.Popen[bytes], grace: float = GRACE_SECONDS) -> None:
-    """SIGINT the group, then SIGKILL whatever is left after `grace` seconds."""
-    _kill_group(proc, signal.SIGINT)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        time.sleep(0.02)
-    # Grandchildren may outlive the leader; KILL the group regardless.
-    _kill_group(proc, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=2)
+def reading_pipe(pid: int, inode: int) -> bool:
+    """True when some thread of `pid` is blocked reading the pipe `inode` (through whatever fd it has)."""
+
+    def is_pipe(fd: str) -> bool:
+        return os.readlink(f"/proc/{pid}/fd/{int(fd, 16)}") == f"pipe:[{inode}]"
+
+    return _blocked_reading(pid, is_pipe)
+
+
+def _process_table() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, state letter) of every process (Linux /proc)."""
+    table: dict[int, tuple[int, str]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            table[int(name)] = (int(fields[1]), fields[0].decode())
+        except (OSError, IndexError, ValueError):
+            continue
+    return table
+
+
+def _has_env(pid: int, entry: bytes) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return entry in f.read().split(b"\0")
+    except OSError:
+        return False
+
+
+class RunProcesses:
+    """Every live process of one run: the program, its process tree, and processes marked with the run's
+    token in their environment (children of a program that already died, which its tree no longer holds)."""
+
+    _counter = 0
+
+    def __init__(self) -> None:
+        RunProcesses._counter += 1
+        self.token = f"{os.getpid()}-{RunProcesses._counter}-{time.monotonic_ns()}"
+        self.pid = 0
+
+    def environ(self, env: Mapping[str, str]) -> dict[str, str]:
+        return {**env, RUN_ENV: self.token}
+
+    def pids(self, *, marked: bool = True) -> set[int]:
+        """Live (not zombie) processes of the run; without `marked`, only the program's tree (cheaper)."""
+        if not os.path.isdir("/proc"):
+            return set()
+        table = _process_table()
+        roots = {self.pid}
+        if marked:
+            entry = f"{RUN_ENV}={self.token}".encode()
+            roots |= {pid for pid in table if pid != os.getpid() and _has_env(pid, entry)}
+        children: dict[int, list[int]] = {}
+        for pid, (ppid, _) in table.items():
+            children.setdefault(ppid, []).append(pid)
+        found, todo = set(), [r for r in roots if r in table]
+        while todo:
+            pid = todo.pop()
+            if pid not in found:
+                found.add(pid)
+                todo.extend(children.get(pid, ()))
+        return {pid for pid in found if table[pid][1] not in "ZX"}
+
+    def signal(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, sig)
+        for pid in self.pids():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+
+    def kill_all(self) -> None:
+        """SIGKILL every process of the run, again until none is left (one may fork while we look)."""
+        for _ in range(100):
+            left = self.pids()
+            if not left:
+                return
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.005)
+
+    def reading(self, inode: int, *, tree: bool) -> bool:
+        """Is the program (or, with `tree`, any process of its tree) blocked reading the pipe `inode`?"""
+        pids = self.pids(marked=False) if tree else {self.pid}
+        return any(reading_pipe(pid, inode) for pid in pids)
+
+
+def _exited(pid: int) -> bool:
+    """Has the child exited? Leaves it unreaped, so wait4 can collect its exit status and peak memory."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _reap(proc: subprocess.Popen[bytes], result: ProcessResult) -> None:
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except ChildProcessError:
+        result.returncode = proc.poll()
+        return
+    proc.returncode = result.returncode = os.waitstatus_to_exitcode(status)
+    result.peak_rss = usage.ru_maxrss * 1024 if sys.platform == "linux" else usage.ru_maxrss
+
+
+def _stop(procs: RunProcesses) -> None:
+    """SIGINT now, SIGTERM after TERM_AFTER, SIGKILL after KILL_AFTER; then nothing of the run is left.
+
+    One timer: an interrupt that arrives meanwhile (the user clicking stop again) neither restarts the
+    escalation nor cuts it short, and cannot leave the program running."""
+    start = time.monotonic()
+    steps = [(0.0, signal.SIGINT), (TERM_AFTER, signal.SIGTERM), (KILL_AFTER, signal.SIGKILL)]
+    while steps:
+        try:
+            while steps and time.monotonic() - start >= steps[0][0]:
+                procs.signal(steps.pop(0)[1])
+            if _exited(procs.pid):
+                break
+            time.sleep(0.01)
+        except KeyboardInterrupt:
+            continue
+    while True:
+        try:
+            procs.kill_all()  # what ignored the signals or outlived the program (a Setsid child)
+            return
+        except KeyboardInterrupt:
+            continue
+
+
+class _InterruptCounter:
+    """Counts SIGINTs while installed (main thread only), passing each on to the previous handler.
+
+    ipykernel's input request turns an interrupt into an empty answer; the count tells the runner that
+    the user stopped the cell rather than ending its input."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> _InterruptCounter:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.count += 1
+        if callable(self._previous):
+            self._previous(signum, frame)
+        elif self._previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 class _Decoder:
@@ -174,6 +344,136 @@ class _Outputs:
         return "".join(self.captured_text["out"]), "".join(self.captured_text["err"])
 
 
+class _Pipes:
+    """The program's stdout, stderr and side channel, read as they become readable."""
+
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        side: BinaryIO | None,
+        out: _Outputs,
+        on_side: Callable[[bytes], None],
+    ) -> None:
+        self.out = out
+        self.on_side = on_side
+        self.sel = selectors.DefaultSelector()
+        assert proc.stdout and proc.stderr
+        self.sel.register(proc.stdout, selectors.EVENT_READ, "out")
+        self.sel.register(proc.stderr, selectors.EVENT_READ, "err")
+        if side is not None:
+            self.sel.register(side, selectors.EVENT_READ, "side")
+
+    @property
+    def open(self) -> bool:
+        return bool(self.sel.get_map())
+
+    def read(self) -> None:
+        """Read what is there, waiting at most a tick (less when coalesced output is due)."""
+        timeout = self.out.timeout(TICK_SECONDS)
+        if not self.open:  # the program closed them all and works on: its exit ends the run
+            time.sleep(timeout)
+        for key, _ in self.sel.select(timeout) if self.open else []:
+            data = os.read(key.fd, READ_SIZE)
+            if not data:
+                self.sel.unregister(key.fileobj)
+                if key.data != "side":
+                    self.out.end(key.data)
+            elif key.data == "side":
+                self.on_side(data)
+            else:
+                self.out.deliver(key.data, data)
+        self.out.tick()
+
+    def drain(self) -> None:
+        """Whatever is already buffered still belongs to the cell (a slow reader under load must not lose
+        the tail of a panic message): read it without waiting for more."""
+        for key in list(self.sel.get_map().values()):
+            with contextlib.suppress(OSError):
+                for _ in range(64):  # bounded: an escaped grandchild may keep writing forever
+                    if not select.select([key.fd], [], [], 0)[0] or not (rest := os.read(key.fd, READ_SIZE)):
+                        break
+                    if key.data == "side":
+                        self.on_side(rest)
+                    else:
+                        self.out.deliver(key.data, rest)
+        self.out.end("out")
+        self.out.end("err")
+        self.sel.close()
+
+
+class _Stdin:
+    """Answers reads of the program's stdin pipe by any process of the run (`cmd.Stdin = os.Stdin` too)."""
+
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        procs: RunProcesses,
+        read_stdin: Callable[[], str | None],
+        out: _Outputs,
+        interrupts: _InterruptCounter,
+    ) -> None:
+        assert proc.stdin is not None
+        self.pipe = proc.stdin
+        self.inode = os.fstat(self.pipe.fileno()).st_ino
+        self.procs, self.read_stdin, self.out, self.interrupts = procs, read_stdin, out, interrupts
+        self.next_tree_scan = 0.0
+
+    def poll(self) -> None:
+        if self.pipe.closed:
+            return
+        # The program itself every tick; its whole tree (a /proc scan) a few times a second.
+        now = time.monotonic()
+        tree = now >= self.next_tree_scan
+        if tree:
+            self.next_tree_scan = now + STDIN_SCAN_SECONDS
+        if not self.procs.reading(self.inode, tree=tree):
+            return
+        self.out.flush()  # the prompt shows before the input box
+        before = self.interrupts.count
+        line = self.read_stdin()
+        if self.interrupts.count != before:
+            raise KeyboardInterrupt  # stopped while the input box was open: stop the program, not just its input
+        try:
+            if line is None:
+                self.pipe.close()
+            else:
+                self.pipe.write((line + "\n").encode())
+                self.pipe.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+
+def _wait_for_exit(proc: subprocess.Popen[bytes], procs: RunProcesses, pipes: _Pipes, stdin: _Stdin | None) -> None:
+    """Stream until the program exits (not until its pipes close: it may close them and work on)."""
+    exited_at: float | None = None
+    while True:
+        pipes.read()
+        if stdin is not None:
+            stdin.poll()
+        now = time.monotonic()
+        if exited_at is None and _exited(proc.pid):
+            exited_at = now
+        if exited_at is None:
+            continue
+        if not pipes.open:
+            return
+        # A background child can hold the pipes open after the program ended: don't wait for it.
+        if now - exited_at > DRAIN_AFTER_EXIT:
+            procs.kill_all()
+        if now - exited_at > 1.0:
+            return
+
+
+def _retrying(fn: Callable[[], None]) -> None:
+    """Run cleanup to its end even if the user interrupts again meanwhile."""
+    while True:
+        try:
+            fn()
+            return
+        except KeyboardInterrupt:
+            continue
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -187,10 +487,10 @@ def run(
     output_limit: int | None = None,
     on_truncate: Callable[[int], None] | None = None,
 ) -> ProcessResult:
-    """Run `argv` to completion in its own process group.
+    """Run `argv` to completion in its own process group; no process of it outlives the call.
 
     Output goes to the callbacks as it arrives (or is captured into the result when a callback is
-    None). `read_stdin` is asked for a line whenever the program blocks reading stdin; returning
+    None). `read_stdin` is asked for a line whenever a process of the run blocks reading stdin; returning
     None closes stdin (EOF). Without it stdin is /dev/null, so a program reading it sees EOF at once.
     Side-channel bytes go to `on_side` as they arrive when given, else into `result.side_channel`.
     """
@@ -198,9 +498,10 @@ def run(
     if side_channel:
         side_r, side_w = os.pipe()
     start = time.monotonic()
+    procs = RunProcesses()
 
     def preexec() -> None:
-        _child_setup()
+        _run_child_setup()
         if side_w >= 0:
             # The program expects the channel on fd 3. dup2 clears close-on-exec; dup2(3, 3) would not.
             if side_w == 3:
@@ -208,11 +509,12 @@ def run(
             else:
                 os.dup2(side_w, 3)
 
+    oom_before = oom_kill_count()
     # close_fds=False: Python and zmq create their fds close-on-exec, so only fd 3 is inherited extra.
     proc = subprocess.Popen(
         list(argv),
         cwd=str(cwd),
-        env=dict(env),
+        env=procs.environ(env),
         stdin=subprocess.PIPE if read_stdin else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -220,89 +522,81 @@ def run(
         preexec_fn=preexec,
         close_fds=False,
     )
+    procs.pid = proc.pid
+    side_file = None
     if side_channel:
         os.close(side_w)
+        side_file = os.fdopen(side_r, "rb", buffering=0)
     result = ProcessResult(returncode=None)
     out = _Outputs(result, on_stdout, on_stderr, output_limit, on_truncate)
     side_chunks: list[bytes] = []
-    sel = selectors.DefaultSelector()
-    assert proc.stdout and proc.stderr
-    sel.register(proc.stdout, selectors.EVENT_READ, "out")
-    sel.register(proc.stderr, selectors.EVENT_READ, "err")
-    side_file = None
-    if side_channel:
-        side_file = os.fdopen(side_r, "rb", buffering=0)
-        sel.register(side_file, selectors.EVENT_READ, "side")
-    open_streams = len(sel.get_map())
-    exited_at: float | None = None
-    deliver = out.deliver
-
-    try:
-        while open_streams:
-            for key, _ in sel.select(out.timeout(TICK_SECONDS)):
-                fobj = key.fileobj
-                data = os.read(fobj.fileno(), READ_SIZE)  # type: ignore[union-attr]
-                if not data:
-                    sel.unregister(fobj)
-                    open_streams -= 1
-                    if key.data != "side":
-                        out.end(key.data)
-                    continue
-                if key.data == "side":
-                    (on_side or side_chunks.append)(data)
-                    continue
-                deliver(key.data, data)
-            out.tick()
-            if read_stdin and proc.stdin and proc.poll() is None and waiting_for_stdin(proc.pid):
-                out.flush()  # the prompt shows before the input box
-                line = read_stdin()
-                try:
-                    if line is None:
-                        proc.stdin.close()
-                    else:
-                        proc.stdin.write((line + "\n").encode())
-                        proc.stdin.flush()
-                except (BrokenPipeError, ValueError):
-                    pass
-            if exited_at is None and proc.poll() is not None:
-                exited_at = time.monotonic()
-            # A background grandchild can hold the pipes open after the program ended: don't wait for it.
-            if exited_at is not None and time.monotonic() - exited_at > 0.3:
-                _kill_group(proc, signal.SIGKILL)
-                if time.monotonic() - exited_at > 1.0:
-                    break
-    except KeyboardInterrupt:
-        result.interrupted = True
-        stop_process_group(proc)
-    finally:
-        # Whatever is already buffered in the pipes still belongs to the cell (a slow reader under
-        # load must not lose the tail of a panic message); read it without waiting for more.
-        for key in list(sel.get_map().values()):
-            fd = key.fileobj.fileno()  # type: ignore[union-attr]
-            with contextlib.suppress(OSError):
-                for _ in range(64):  # bounded: an escaped grandchild may keep writing forever
-                    if not select.select([fd], [], [], 0)[0] or not (rest := os.read(fd, READ_SIZE)):
-                        break
-                    if key.data == "side":
-                        (on_side or side_chunks.append)(rest)
-                    else:
-                        deliver(key.data, rest)
-        out.end("out")
-        out.end("err")
-        sel.close()
-        for f in (proc.stdout, proc.stderr, proc.stdin, side_file):
-            if f is not None:
-                with contextlib.suppress(OSError):
-                    f.close()
-    try:
-        result.returncode = proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        stop_process_group(proc, grace=0)
-        result.returncode = proc.poll()
+    pipes = _Pipes(proc, side_file, out, on_side or side_chunks.append)
+    with _InterruptCounter() as interrupts:
+        stdin = _Stdin(proc, procs, read_stdin, out, interrupts) if read_stdin else None
+        try:
+            _wait_for_exit(proc, procs, pipes, stdin)
+        except KeyboardInterrupt:
+            result.interrupted = True
+            _stop(procs)
+        finally:
+            _retrying(pipes.drain)
+            for f in (proc.stdout, proc.stderr, proc.stdin, side_file):
+                if f is not None:
+                    with contextlib.suppress(OSError):
+                        f.close()
+            _retrying(procs.kill_all)
+            _retrying(lambda: _reap(proc, result))
+    oom_after = oom_kill_count()
+    result.oom_kills = oom_after - oom_before if oom_after is not None and oom_before is not None else 0
     result.side_channel = b"".join(side_chunks)
     result.elapsed = time.monotonic() - start
     result.captured_stdout, result.captured_stderr = out.captured()
     return result
+
+
+def _cgroup_memory_file(name_v2: str, name_v1: str) -> Path | None:
+    """A memory controller file of the kernel's own cgroup (v2 `name_v2`, else v1 `name_v1`)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            candidate = Path("/sys/fs/cgroup" + path.rstrip("/")) / name_v2
+        elif "memory" in controllers.split(","):
+            candidate = Path("/sys/fs/cgroup/memory" + path.rstrip("/")) / name_v1
+        else:
+            continue
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def oom_kill_count() -> int | None:
+    """How many processes the OOM killer ended in the kernel's memory cgroup so far (None: unknown)."""
+    f = _cgroup_memory_file("memory.events", "memory.oom_control")
+    try:
+        text = f.read_text() if f else ""
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "oom_kill" and value.strip().isdigit():
+            return int(value)
+    return None
+
+
+def memory_limit() -> int | None:
+    """The memory the cell's program may use at most: the cgroup's limit or the machine's RAM."""
+    limits: list[int] = []
+    f = _cgroup_memory_file("memory.max", "memory.limit_in_bytes")
+    with contextlib.suppress(OSError, ValueError):
+        if f:
+            limits.append(int(f.read_text().strip()))
+    with contextlib.suppress(OSError, ValueError, StopIteration), open("/proc/meminfo") as m:
+        limits.append(next(int(line.split()[1]) * 1024 for line in m if line.startswith("MemTotal:")))
+    return min(limits) if limits else None
 
 
 @dataclass
