@@ -19,8 +19,9 @@ import tree_sitter
 import tree_sitter_go
 
 DECL_KINDS = ("func", "method", "type", "var", "const", "test", "init", "main")
-# Kinds kept by the declaration store; "init" and "main" only run with their own cell.
-PERSISTED_KINDS = frozenset({"func", "method", "type", "var", "const", "test"})
+# Kinds kept by the declaration store: every program of a notebook carries its init funcs too (Go runs them
+# after the package variables are initialised); "main" runs only with its own cell.
+PERSISTED_KINDS = frozenset({"func", "method", "type", "var", "const", "test", "init"})
 
 _VERSION_SUFFIX = re.compile(r"^v\d+$")
 _TEST_PREFIX = re.compile(r"^(Test|Benchmark|Fuzz|Example)(?![a-z])")
@@ -286,6 +287,12 @@ def _callee(expr_stmt: tree_sitter.Node) -> tuple[bool, str | None]:
     inner = expr_stmt.named_children[0] if expr_stmt.named_children else None
     while inner is not None and inner.type == "parenthesized_expression" and inner.named_children:
         inner = inner.named_children[0]
+    if inner is not None and inner.type == "type_conversion_expression":
+        # `f[int](1)` parses as a conversion to a generic type; it may as well be an instantiated call, whose
+        # value (or lack of one) the compiler decides: treat it as a call (a void one is then run as a statement).
+        target = inner.child_by_field_name("type")
+        if target is not None and target.type == "generic_type":
+            return True, re.sub(r"\s+", "", _text(target))
     if inner is None or inner.type != "call_expression":
         return False, None
     fn = inner.child_by_field_name("function")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .cells import Decl, Import, ParsedCell, Statement, guess_package_name
 from .decls import DeclStore
-from .linemap import CellLoc, LineMap
+from .linemap import CellFileMap, CellLoc, LineMap
 
 # Calls known to return nothing: showing their "value" would fail the build.
 _VOID_CALLS = frozenset(
@@ -30,6 +30,7 @@ _VOID_CALLS = frozenset(
 _VOID_CALL_PATTERN = re.compile(r"^(fmt\.(Print|Fprint)\w*|log\.\w+)$")
 _VOID_MESSAGES = ("(no value) used as value", "used as value", "single-value context")
 _COMPILER_POSITION = re.compile(r"(?:^|[\s/])main\.go:(\d+):(?:\d+:)?\s*(.*)$", re.MULTILINE)
+_CELL_POSITION = re.compile(r"(?:^|[\s/])cell(?P<cell>\d+)\.go:(?P<line>\d+):(?:\d+:)?\s*(?P<msg>.*)$", re.MULTILINE)
 
 # Std packages the helpers use, imported under `_gk*` aliases (the kernel pre-warms this import set).
 HELPER_PACKAGES = ("fmt", "os", "runtime", "strings")
@@ -93,6 +94,7 @@ class Composed:
     result_line: int | None = None  # main.go line where the shown trailing expression starts
     result_callee: str | None = None  # "p.Sum" when the trailing expression is a call
     result_last_line: int | None = None  # main.go line where it ends
+    result_cell_lines: tuple[int, int, int] | None = None  # (cell, first line, last line) of that expression
 
 
 @dataclass
@@ -108,10 +110,16 @@ class _File:
     def plain(self, text: str) -> None:
         self.lines.extend(text.split("\n"))
 
-    def mapped(self, text: str, cell: int, line: int) -> None:
+    def mapped(self, text: str, cell: int, line: int, *, directive: bool = True) -> None:
+        # `//line` directives: the compiler, the runtime (panics, runtime.Caller, log.Lshortfile, testing's
+        # file:line) and the race detector then report `cellN.go:L` themselves; the LineMap keeps the
+        # generated file's own lines for everything else.
+        if directive:
+            self.lines.append(f"//line cell{cell}.go:{line}:1")
         for i, part in enumerate(text.split("\n")):
             self.linemap.add(self.name, self.next_line, CellLoc(cell, line + i))
             self.lines.append(part)
+        self.lines.append(f"//line {self.name}:{self.next_line + 1}")
 
     def text(self) -> str:
         return "\n".join(self.lines).rstrip("\n") + "\n"
@@ -171,9 +179,13 @@ def _write_imports(
 
 def _write_cgo_import(out: _File, imp: Import, cell_no: int) -> None:
     # cgo compiles only the comment directly above a lone `import "C"`: inside the block it would be lost.
+    # One mapped block: a `//line` directive between them would become part of the preamble (it is a comment).
     if imp.preamble:
-        out.mapped(imp.preamble, cell_no, imp.preamble_line)
-    out.mapped(f"import {_import_line(imp)}", cell_no, imp.line)
+        # ...and one before it must be set apart by a blank line (so it names the line before the preamble).
+        out.plain(f"//line cell{cell_no}.go:{max(imp.preamble_line - 1, 1)}:1\n")
+        out.mapped(f"{imp.preamble}\nimport {_import_line(imp)}", cell_no, imp.preamble_line, directive=False)
+    else:
+        out.mapped(f"import {_import_line(imp)}", cell_no, imp.line)
     out.plain("")
 
 
@@ -216,15 +228,14 @@ def compose(
     """Generate main.go (and main_test.go in test mode) for `cell`; `store` must already include it."""
     if mode not in ("run", "test"):
         raise ValueError(f"unknown compose mode {mode!r}")
-    linemap = LineMap()
+    linemap = CellFileMap()
     user_imports = [(i.imp, i.cell_no) for i in store.imports]
     persisted = [(d.decl, d.cell_no) for d in store.decls if d.decl.kind != "test"]
     tests = [(d.decl, d.cell_no) for d in store.decls if d.decl.kind == "test"]
-    inits = [(d, cell_no) for d in cell.decls if d.kind == "init"]
     user_main = next((d for d in cell.decls if d.kind == "main"), None)
     top_names = store.names() | {"init", "main", "_gkMain"}
 
-    main_decls = persisted + inits
+    main_decls = list(persisted)  # init funcs included, in the order the cells declared them
     statements: list[Statement] = []
     if mode == "run":
         statements = list(cell.statements)
@@ -290,9 +301,11 @@ def _write_run_main(
         if show_result and not is_void_call(callee, known_void):
             # Own lines around the expression keep its columns exact; the comma avoids an inserted semicolon.
             out.plain("\t_gkShow(")
-            composed.result_line = out.next_line
+            composed.result_line = out.next_line + 1  # after the //line directive
             out.mapped(trailing.source + ",", cell_no, trailing.line)
-            composed.result_last_line = out.next_line - 1
+            composed.result_last_line = out.next_line - 2
+            end = trailing.line + trailing.source.count("\n")
+            composed.result_cell_lines = (cell_no, trailing.line, end)
             composed.result_callee = callee
             out.plain("\t)")
         elif cell.trailing_is_call:
@@ -311,4 +324,10 @@ def is_void_result_error(build_output: str, composed: Composed) -> bool:
     for m in _COMPILER_POSITION.finditer(build_output):
         if composed.result_line <= int(m.group(1)) <= last and any(msg in m.group(2) for msg in _VOID_MESSAGES):
             return True
+    if composed.result_cell_lines is not None:  # reported through the //line directive, in cell terms
+        cell, first, end = composed.result_cell_lines
+        for m in _CELL_POSITION.finditer(build_output):
+            in_expr = int(m["cell"]) == cell and first <= int(m["line"]) <= end
+            if in_expr and any(msg in m["msg"] for msg in _VOID_MESSAGES):
+                return True
     return False

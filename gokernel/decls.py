@@ -33,7 +33,10 @@ class StoredDecl:
 
     @property
     def keys(self) -> tuple[str, ...]:
-        # `var _ = x` has no name: identical source is the only sensible identity.
+        # `var _ = x` has no name: identical source is the only sensible identity. Likewise `func init`:
+        # a package may have many, so each cell's init is kept (running the same one again replaces it).
+        if self.decl.kind == "init":
+            return (f"init:{self.decl.source.strip()}",)
         return self.decl.names or (f"_:{self.decl.source.strip()}",)
 
 
@@ -95,4 +98,4 @@ def _import_named(imp: StoredImport, name: str) -> bool:
 def _decl_named(stored: StoredDecl, name: str) -> bool:
     if name == "_":
         return not stored.decl.names
-    return name in stored.keys or any(k.startswith(f"{name}.") for k in stored.decl.names)
+    return name in stored.keys or name in stored.decl.names or any(k.startswith(f"{name}.") for k in stored.decl.names)

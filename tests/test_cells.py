@@ -253,9 +253,13 @@ def test_store_imports_merge_by_ident() -> None:
     ]
 
 
-def test_store_skips_main_init_and_keeps_tests() -> None:
+def test_store_skips_main_keeps_init_funcs_and_tests() -> None:
     s = DeclStore().apply(split("func main() {}\nfunc init() {}\nfunc TestX(t *testing.T) {}\nx := 1"), 3)
-    assert s.listing() == [("test", "TestX", 3)]
+    assert s.listing() == [("init", "init", 3), ("test", "TestX", 3)]
+    # Every cell's init funcs are kept (a package may have many); running the same one again replaces it.
+    s = s.apply(split("func init() { println(1) }"), 4).apply(split("func init() {}"), 5)
+    assert s.listing() == [("test", "TestX", 3), ("init", "init", 4), ("init", "init", 5)]
+    assert [d.decl.kind for d in s.remove("init").decls] == ["test"]
 
 
 def test_store_same_name_twice_in_one_cell_is_left_to_the_compiler() -> None:

@@ -168,9 +168,10 @@ def test_own_main_package_file_and_init(
     out, side = build_and_run(go_binary, go_env, tmp_path, composed)
     assert out == "init\nhelped\n"
     assert side.goroutines == 1  # reported from the deferred func even though the cell has its own main
-    assert [row[1] for row in s.store.listing()] == ["fmt", "helper"]  # main and init are not persisted
+    # main runs with its own cell only; init funcs are part of the package, so every later program runs them.
+    assert [row[1] for row in s.store.listing()] == ["fmt", "helper", "init"]
     later = s.cell("helper()")
-    assert 'fmt.Println("init")' not in later.files["main.go"]
+    assert 'fmt.Println("init")' in later.files["main.go"]
     assert "_gkMain" not in later.files["main.go"]
 
 

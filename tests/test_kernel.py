@@ -324,3 +324,27 @@ def test_restart_resets_decls_but_keeps_module_requirements() -> None:
         assert "downloading" not in ex.stream("stderr")
     finally:
         k.shutdown()
+
+
+def test_runtime_positions_are_cell_positions(kernel: GoKernelDriver) -> None:
+    """The compiler and runtime report cell files and lines themselves (`//line` directives), not main.go."""
+    ex = ok(
+        kernel,
+        '_, file, line, _ := runtime.Caller(0)\nfmt.Println(file, line)\nlog.SetFlags(log.Lshortfile)\nlog.Print("x")',
+    )
+    n = ex.reply["content"]["execution_count"]
+    assert ex.stream() == f"cell{n}.go 1\n"
+    assert ex.stream("stderr") == f"cell[{n}] line 4: x\n"  # what Go printed (cellN.go:4), as shown
+
+
+def test_init_funcs_of_earlier_cells_run_in_every_program(kernel: GoKernelDriver) -> None:
+    ok(kernel, 'var initTable map[string]int\nfunc init() { initTable = map[string]int{"a": 1} }')
+    ok(kernel, 'func init() { initTable["b"] = 2 }')
+    assert ok(kernel, 'initTable["a"] + initTable["b"]').result == "3"
+
+
+def test_explicitly_instantiated_generic_call_as_last_line(kernel: GoKernelDriver) -> None:
+    ok(kernel, 'func show[T any](x T) { fmt.Println("show", x) }\nfunc twice[T int | float64](x T) T { return 2 * x }')
+    ex = ok(kernel, "show[int](1)")
+    assert ex.stream() == "show 1\n" and ex.result is None
+    assert ok(kernel, "twice[float64](1.5)").result == "3"

@@ -341,3 +341,20 @@ def test_without_cgo_the_kernel_runs_fresh_and_says_why_once(tmp_path: Path) -> 
         assert why.startswith("fresh: the live session is unavailable") and "CGO_ENABLED=0" in why
     finally:
         k.shutdown()
+
+
+def test_runtime_positions_are_cell_positions(kernel: GoKernelDriver) -> None:
+    ex = ok(
+        kernel,
+        '_, file, line, _ := runtime.Caller(0)\nfmt.Println(file, line)\nlog.SetFlags(log.Lshortfile)\nlog.Print("x")',
+    )
+    n = ex.reply["content"]["execution_count"]
+    assert ex.stream() == f"cell{n}.go 1\n"
+    assert ex.stream("stderr") == f"cell[{n}] line 4: x\n"  # what Go printed (cellN.go:4), as shown
+
+
+def test_explicitly_instantiated_generic_call_as_last_line(kernel: GoKernelDriver) -> None:
+    ok(kernel, 'func show[T any](x T) { fmt.Println("show", x) }\nfunc twice[T int | float64](x T) T { return 2 * x }')
+    ex = ok(kernel, "show[int](1)")
+    assert ex.stream() == "show 1\n" and ex.result is None
+    assert ok(kernel, "twice[float64](1.5)").result == "3"

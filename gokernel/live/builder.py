@@ -95,7 +95,9 @@ class PluginBuilder:
         lang = f"-lang=go{go_directive_version(self.tc.version)}"
         compiled = runner.run(
             [str(tooldir / "compile"), "-o", str(archive), "-p", pkg, lang, "-complete", "-installsuffix", "dynlink",
-             "-dynlink", "-nolocalimports", "-importcfg", str(cfg), "-pack", str(src)],
+             "-dynlink", "-nolocalimports", "-importcfg", str(cfg), "-pack",
+             # `//line cellN.go` names stay as written (not joined to this dir): runtime.Caller reports them.
+             "-trimpath", f"{self.out_dir}=>", str(src)],
             cwd=self.out_dir,
             env=self.env,
         )  # fmt: skip
