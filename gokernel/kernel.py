@@ -15,7 +15,7 @@ from typing import Any
 from ipykernel._version import kernel_protocol_version  # what the base class implements
 from ipykernel.kernelbase import Kernel
 
-from . import __version__, cells, kernelstate, magics
+from . import __version__, cells, kernelstate, language, magics
 from .executor import CellIO, CellOutcome, GoSession, interrupted_outcome
 from .history import History
 from .magics import CELL_MAGICS, LINE_MAGICS
@@ -271,6 +271,11 @@ class GoKernel(Kernel):
         return reply
 
     async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:  # type: ignore[override]
+        # gopls (language/) when it answers within its budget, else the kernel's own names below.
+        reply = language.complete(self.go, code, cursor_pos)
+        return reply if reply is not None else self._basic_complete(code, cursor_pos)
+
+    def _basic_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:
         m = _IDENT_AT_END.search(code[:cursor_pos])
         prefix = m.group(2) or "" if m else ""
         qualifier = (m.group(1) or "") if m else ""
@@ -305,6 +310,9 @@ class GoKernel(Kernel):
     async def do_inspect(
         self, code: str, cursor_pos: int, detail_level: int = 0, omit_sections: Any = ()
     ) -> dict[str, Any]:  # type: ignore[override]
+        reply = language.inspect(self.go, code, cursor_pos)
+        if reply is not None:
+            return reply
         word = word_at(code, cursor_pos)
         doc = go_doc(self, word) if word else ""
         if not doc:
@@ -339,6 +347,7 @@ class GoKernel(Kernel):
         return {"status": "ok", "history": items}
 
     async def do_shutdown(self, restart: bool) -> dict[str, Any]:  # type: ignore[override]
+        language.shutdown(self.go)
         self.go.shutdown()
         kernelstate.remove(self.kernel_id)
         return {"status": "ok", "restart": restart}

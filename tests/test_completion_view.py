@@ -1,0 +1,113 @@
+"""The view gopls sees for a cell, its position map, and LSP results turned into Jupyter replies (no gopls)."""
+
+from __future__ import annotations
+
+from gokernel import cells
+from gokernel.decls import DeclStore
+from gokernel.language import hover_offset
+from gokernel.language.completion import complete_reply, inspect_reply
+from gokernel.language.gopls import install_candidates
+from gokernel.language.view import LiveValue, compose_view, offset_to_position, utf16_column
+
+STD = {"strings": "strings", "fmt": "fmt", "time": "time", "rand": "math/rand/v2", "display": "scratch/display"}
+
+
+def store_of(*cell_sources: str) -> DeclStore:
+    store = DeclStore()
+    for n, src in enumerate(cell_sources, 1):
+        store = store.apply(cells.split(src), n)
+    return store
+
+
+def test_statements_go_in_a_function_and_declarations_at_top_level_with_columns_kept() -> None:
+    cell = "type T struct{ A int }\nx := T{}\n\tx.A"
+    view = compose_view(cell, 2, DeclStore(), [], STD)
+    lines = view.text.split("\n")
+    assert lines[view.to_view(0, 0)[0]] == "type T struct{ A int }"  # type: ignore[index]
+    vline, col = view.to_view(2, 4)  # type: ignore[misc]
+    assert lines[vline] == "\tx.A" and col == 4
+    assert "func _gkCell() {" in lines[:vline] and lines[vline + 1] == "}"
+    assert view.to_cell(vline, 4) == (2, 4)
+
+
+def test_notebook_declarations_live_values_and_std_auto_imports() -> None:
+    store = store_of('import "github.com/google/uuid"\ntype P struct{ X int }\nfunc (p P) M() {}\nvar ids []uuid.UUID')
+    values = [LiveValue("p", "*P", {}), LiveValue("buf", "*bytes.Buffer", {"bytes": "bytes"})]
+    view = compose_view("strings.\nrand.", 0, store, values, STD)
+    assert '\t"github.com/google/uuid"' in view.text and '\t"strings"' in view.text
+    assert '\t"math/rand/v2"' in view.text and '\t"bytes"' in view.text
+    assert "type P struct{ X int }" in view.text and "func (p P) M() {}" in view.text
+    assert "var p *P\n" in view.text and "var buf *bytes.Buffer\n" in view.text
+    assert '"fmt"' not in view.text  # only what the code refers to
+
+
+def test_a_redefinition_in_the_cell_replaces_the_stored_one() -> None:
+    store = store_of("func f() int { return 1 }\nvar v = 3")
+    view = compose_view("func f() string {\n\treturn v.", 1, store, [LiveValue("v", "int", {})], STD)
+    assert "func f() int" not in view.text and view.text.count("var v") == 1
+    # The unfinished function is put at top level, not inside the cell's function.
+    assert view.text.index("func f() string") < view.text.index("func _gkCell")
+
+
+def test_a_whole_file_is_its_own_view() -> None:
+    cell = 'package main\n\nimport "fmt"\n\nfunc main() { fmt. }'
+    view = compose_view(cell, 4, DeclStore(), [], STD)
+    assert view.text == cell + "\n" and view.to_view(4, 17) == (4, 17)
+
+
+def test_positions_in_code_points_and_utf16() -> None:
+    text = 'é := "😀"\né.'
+    assert offset_to_position(text, len(text)) == (1, 2)
+    assert utf16_column('s := "😀x"', 8) == 9
+
+
+def test_hover_offset_finds_the_identifier_or_the_called_function() -> None:
+    assert hover_offset("strings.Split", 13) == 12
+    code = 'strings.Split("a,b", '
+    assert code[hover_offset(code, len(code)) or 0] == "t"  # the last letter of Split
+    assert hover_offset("x := {", 6) is None
+
+
+def test_complete_reply_maps_ranges_kinds_and_filters_by_prefix() -> None:
+    cell = "x := time.N"
+    view = compose_view(cell, 0, DeclStore(), [], STD)
+    vline, vcol = view.to_view(0, len(cell))  # type: ignore[misc]
+    rng = {"start": {"line": vline, "character": vcol - 1}, "end": {"line": vline, "character": vcol}}
+
+    def item(label: str, kind: int, detail: str, sort: str) -> dict[str, object]:
+        return {
+            "label": label,
+            "kind": kind,
+            "detail": detail,
+            "sortText": sort,
+            "textEdit": {"range": rng, "newText": label},
+        }
+
+    items = [
+        item("Now", 3, "func() time.Time", "1"),
+        item("Nanosecond", 21, "time.Duration", "0"),
+        item("UnixNano", 2, "func() int64", "2"),  # a fuzzy match: hidden while prefix matches exist
+        item("_gkCell", 3, "func()", "3"),
+    ]
+    reply = complete_reply({"items": items}, cell, view, len(cell))
+    assert reply is not None
+    assert reply["matches"] == ["Nanosecond", "Now"]
+    assert (reply["cursor_start"], reply["cursor_end"]) == (len("x := time."), len(cell))
+    types = reply["metadata"]["_jupyter_types_experimental"]
+    assert types[1] == {"start": 10, "end": 11, "text": "Now", "type": "function", "signature": "func() time.Time"}
+
+
+def test_inspect_reply_plain_and_markdown_without_file_links() -> None:
+    md = "```go\nfunc strings.Split(s, sep string) []string\n```\n\nSee [SplitN](file:///go/src/strings.go#3,1)."
+    reply = inspect_reply({"contents": {"kind": "markdown", "value": md}})
+    assert reply is not None and reply["found"]
+    assert reply["data"]["text/plain"].startswith("func strings.Split(s, sep string) []string\n")
+    assert "See SplitN." in reply["data"]["text/plain"] and "file://" not in reply["data"]["text/markdown"]
+    assert inspect_reply(None) is None
+
+
+def test_gopls_versions_by_go_version() -> None:
+    assert install_candidates("go1.27.3")[0] == "v0.24"
+    assert install_candidates("go1.26.1")[0] == "v0.23"
+    assert install_candidates("go1.28.0")[:2] == ["latest", "v0.24"]
+    assert install_candidates("go1.22.5") == ["v0.16"]
