@@ -25,11 +25,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from .streams import Coalescer, OutputBudget
 
-GRACE_SECONDS = 0.5
 TERM_AFTER = 0.3  # seconds after the interrupt: SIGTERM to whatever of the run is left
 KILL_AFTER = 0.6  # ... then SIGKILL
 DRAIN_AFTER_EXIT = 0.3  # how long children may keep the pipes open after the program exited
@@ -118,18 +117,27 @@ def reading_pipe(pid: int, inode: int) -> bool:
     return _blocked_reading(pid, is_pipe)
 
 
-def _process_table() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, state letter) of every process (Linux /proc)."""
-    table: dict[int, tuple[int, str]] = {}
+class _Stat(NamedTuple):
+    ppid: int
+    state: str  # R, S, D, Z (zombie), ...
+    start: int  # clock ticks after boot
+
+
+def _stat(pid: int | str) -> _Stat | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()  # the name before ")" may hold spaces
+        return _Stat(int(fields[1]), fields[0].decode(), int(fields[19]))
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _process_table() -> dict[int, _Stat]:
+    """pid -> its /proc stat of every process (Linux /proc)."""
+    table = {}
     for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-            table[int(name)] = (int(fields[1]), fields[0].decode())
-        except (OSError, IndexError, ValueError):
-            continue
+        if name.isdigit() and (st := _stat(name)) is not None:
+            table[int(name)] = st
     return table
 
 
@@ -151,6 +159,12 @@ class RunProcesses:
         RunProcesses._counter += 1
         self.token = f"{os.getpid()}-{RunProcesses._counter}-{time.monotonic_ns()}"
         self.pid = 0
+        self.started = 0  # start time of the program (clock ticks after boot); its processes start later
+
+    def track(self, pid: int) -> None:
+        self.pid = pid
+        st = _stat(pid)
+        self.started = st.start if st else 0
 
     def environ(self, env: Mapping[str, str]) -> dict[str, str]:
         return {**env, RUN_ENV: self.token}
@@ -162,18 +176,23 @@ class RunProcesses:
         table = _process_table()
         roots = {self.pid}
         if marked:
+            # Only processes started since the program are candidates: few environments to read.
             entry = f"{RUN_ENV}={self.token}".encode()
-            roots |= {pid for pid in table if pid != os.getpid() and _has_env(pid, entry)}
+            roots |= {
+                pid
+                for pid, st in table.items()
+                if st.start >= self.started and pid != os.getpid() and _has_env(pid, entry)
+            }
         children: dict[int, list[int]] = {}
-        for pid, (ppid, _) in table.items():
-            children.setdefault(ppid, []).append(pid)
+        for pid, st in table.items():
+            children.setdefault(st.ppid, []).append(pid)
         found, todo = set(), [r for r in roots if r in table]
         while todo:
             pid = todo.pop()
             if pid not in found:
                 found.add(pid)
                 todo.extend(children.get(pid, ()))
-        return {pid for pid in found if table[pid][1] not in "ZX"}
+        return {pid for pid in found if table[pid].state not in "ZX"}
 
     def signal(self, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -362,19 +381,29 @@ class _Pipes:
         self.sel.register(proc.stderr, selectors.EVENT_READ, "err")
         if side is not None:
             self.sel.register(side, selectors.EVENT_READ, "side")
+        self.streams = len(self.sel.get_map())
+        # The program's exit wakes the loop at once (Linux pidfd), even after it closed its pipes.
+        self.pidfd: int | None = None
+        with contextlib.suppress(AttributeError, OSError):
+            self.pidfd = os.pidfd_open(proc.pid)
+            self.sel.register(self.pidfd, selectors.EVENT_READ, "exit")
 
     @property
     def open(self) -> bool:
-        return bool(self.sel.get_map())
+        return self.streams > 0
 
     def read(self) -> None:
         """Read what is there, waiting at most a tick (less when coalesced output is due)."""
         timeout = self.out.timeout(TICK_SECONDS)
-        if not self.open:  # the program closed them all and works on: its exit ends the run
+        if not self.sel.get_map():  # the program closed them all and works on: its exit ends the run
             time.sleep(timeout)
-        for key, _ in self.sel.select(timeout) if self.open else []:
+        for key, _ in self.sel.select(timeout) if self.sel.get_map() else []:
+            if key.data == "exit":
+                self._close_pidfd()
+                continue
             data = os.read(key.fd, READ_SIZE)
             if not data:
+                self.streams -= 1
                 self.sel.unregister(key.fileobj)
                 if key.data != "side":
                     self.out.end(key.data)
@@ -388,6 +417,8 @@ class _Pipes:
         """Whatever is already buffered still belongs to the cell (a slow reader under load must not lose
         the tail of a panic message): read it without waiting for more."""
         for key in list(self.sel.get_map().values()):
+            if key.data == "exit":
+                continue
             with contextlib.suppress(OSError):
                 for _ in range(64):  # bounded: an escaped grandchild may keep writing forever
                     if not select.select([key.fd], [], [], 0)[0] or not (rest := os.read(key.fd, READ_SIZE)):
@@ -398,7 +429,14 @@ class _Pipes:
                         self.out.deliver(key.data, rest)
         self.out.end("out")
         self.out.end("err")
+        self._close_pidfd()
         self.sel.close()
+
+    def _close_pidfd(self) -> None:
+        if self.pidfd is not None:
+            self.sel.unregister(self.pidfd)
+            os.close(self.pidfd)
+            self.pidfd = None
 
 
 class _Stdin:
@@ -522,7 +560,7 @@ def run(
         preexec_fn=preexec,
         close_fds=False,
     )
-    procs.pid = proc.pid
+    procs.track(proc.pid)
     side_file = None
     if side_channel:
         os.close(side_w)

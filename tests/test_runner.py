@@ -106,3 +106,24 @@ def test_background_grandchild_does_not_hang_the_cell(tmp_path: Path) -> None:
     res = runner.run([PY, "-c", code], cwd=tmp_path, env=os.environ)
     assert res.returncode == 0 and res.captured_stdout == "bye\n"
     assert time.monotonic() - t0 < 5
+
+
+def test_a_child_in_its_own_session_does_not_outlive_the_run(tmp_path: Path) -> None:
+    code = (
+        "import subprocess,sys\n"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True,"
+        " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(p.pid)\n"
+    )
+    res = runner.run([PY, "-c", code], cwd=tmp_path, env=os.environ)
+    assert res.returncode == 0
+    time.sleep(0.1)
+    assert not _alive(int(res.captured_stdout))
+
+
+def test_the_programs_exit_not_its_pipes_ends_the_run(tmp_path: Path) -> None:
+    code = "import os,time\nos.close(1)\nos.close(2)\ntime.sleep(0.5)\nos._exit(7)"
+    t0 = time.monotonic()
+    res = runner.run([PY, "-c", code], cwd=tmp_path, env=os.environ)
+    assert res.returncode == 7 and not res.interrupted
+    assert 0.5 <= time.monotonic() - t0 < 3
