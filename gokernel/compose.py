@@ -41,20 +41,24 @@ _HELPER_IMPORTS = tuple(f'_gk{p} "{p}"' for p in HELPER_PACKAGES)
 # fd 3 is only used when it is a pipe (the kernel's side channel), so a binary run by hand never writes into a
 # file the program happened to open as fd 3.
 _HELPERS = """\
-var _gkFd3 = _gkos.NewFile(3, "gokernel-side")
+// Zero values only, set on first use: the helpers add no initialisation work to the program.
+var _gkFd3 *_gkos.File
+var _gkSideOK, _gkSideChecked = 0 != 0, 0 != 0 // bool without naming bool or false
 
 var _gkNoFileInfo _gkos.FileInfo // the zero (nil) FileInfo
 
-var _gkSideOK = _gkSideMode()&_gkos.ModeNamedPipe != 0
-
-func _gkSideMode() _gkos.FileMode {
-	if st, _ := _gkFd3.Stat(); st != _gkNoFileInfo {
-		return st.Mode()
+func _gkOpenSide() {
+	if !_gkSideChecked {
+		_gkSideChecked = 0 == 0
+		_gkFd3 = _gkos.NewFile(3, "gokernel-side")
+		if st, _ := _gkFd3.Stat(); st != _gkNoFileInfo {
+			_gkSideOK = st.Mode()&_gkos.ModeNamedPipe != 0
+		}
 	}
-	return 0
 }
 
 func _gkSend(tag, payload interface{}) {
+	_gkOpenSide()
 	if _gkSideOK {
 		var text _gkstrings.Builder
 		_gkfmt.Fprint(&text, payload)

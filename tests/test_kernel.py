@@ -348,3 +348,15 @@ def test_explicitly_instantiated_generic_call_as_last_line(kernel: GoKernelDrive
     ex = ok(kernel, "show[int](1)")
     assert ex.stream() == "show 1\n" and ex.result is None
     assert ok(kernel, "twice[float64](1.5)").result == "3"
+
+
+def test_the_kernels_helpers_add_no_init_work() -> None:
+    """GODEBUG=inittrace=1 lists every package with initialisation work: main must not be one of them."""
+    k = GoKernelDriver(env={"GOKERNEL_MODE": "fresh", "GODEBUG": "inittrace=1"})
+    try:
+        ex = ok(k, 'fmt.Println("quiet")\n"result"')
+        assert ex.stream() == "quiet\n" and ex.result == '"result"'
+        assert "init unicode @" in ex.stream("stderr")  # the trace is on
+        assert "init main @" not in ex.stream("stderr"), ex.stream("stderr")
+    finally:
+        k.shutdown()
