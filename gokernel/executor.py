@@ -251,7 +251,12 @@ class GoSession:
             for k, v in sorted(self.extra_env.items()):
                 io.stdout(f"{k}={v}\n")
         elif name == "go":
-            out = run_go_magic(args, self.toolchains, progress=lambda s: io.stdout(s if s.endswith("\n") else s + "\n"))
+            out = run_go_magic(
+                args,
+                self.toolchains,
+                progress=lambda s: io.stdout(s if s.endswith("\n") else s + "\n"),
+                extra_env=self.extra_env,
+            )
             if out.error:
                 return CellOutcome.error("ToolchainError", out.error)
             bundle: dict[str, Any] = {"text/plain": out.text}

@@ -23,7 +23,12 @@ USAGE = """usage:
   %go offline on|off       GOPROXY=off and -mod=mod: only the module cache and vendor dirs are used
   %go install <version>    install another Go (e.g. 1.22.10) into the gokernel-managed dir"""
 
-ENV_KEYS = ("GOROOT", "GOPATH", "GOMODCACHE", "GOBIN", "GOCACHE", "GOPROXY", "GOFLAGS", "GOTOOLCHAIN")
+ENV_KEYS = (
+    "GOROOT", "GOPATH", "GOMODCACHE", "GOBIN", "GOCACHE", "GOPROXY", "GOFLAGS", "GOTOOLCHAIN",
+    "GOPRIVATE", "GONOSUMDB", "GONOPROXY", "GOSUMDB", "GOINSECURE", "GOWORK", "GOENV",
+)  # fmt: skip
+# What gokernel sets itself when nothing else did (per-env caches, the toolchain's root, no downloads).
+_KERNEL_SET = frozenset({"GOROOT", "GOPATH", "GOMODCACHE", "GOBIN", "GOTOOLCHAIN"})
 
 
 @dataclass
@@ -101,8 +106,37 @@ def describe(tc: Toolchain) -> str:
     return f"{tc.version} ({tc.id}, {tc.label}) at {tc.goroot}"
 
 
+def env_sources(
+    tc: Toolchain, extra: Mapping[str, str], values: Mapping[str, str], env: Mapping[str, str], offline: bool
+) -> dict[str, str]:
+    """Where each GO* value comes from, in precedence order: %env, the kernel's environment, a conda env's
+    vars, `go env -w`, gokernel's own defaults, go's defaults."""
+    conda = toolchains.conda_go_vars(tc)
+    written = toolchains._go_env_file(env)
+    out: dict[str, str] = {}
+    for k in ENV_KEYS:
+        if offline and k in ("GOPROXY", "GOFLAGS"):
+            out[k] = "offline mode (%go offline on)"
+        elif k in extra:
+            out[k] = "%env in this notebook"
+        elif k in os.environ:
+            out[k] = "the kernel's environment"
+        elif k in conda and env.get(k) == conda[k][0]:
+            out[k] = f"conda env vars of {conda[k][1]}"
+        elif k in written and values.get(k) == written[k]:
+            out[k] = "go env -w"
+        elif k in _KERNEL_SET:
+            out[k] = "gokernel"
+        else:
+            out[k] = "default"
+    return out
+
+
 def run_go_magic(
-    args: list[str], session: ToolchainSession, progress: Callable[[str], None] | None = None
+    args: list[str],
+    session: ToolchainSession,
+    progress: Callable[[str], None] | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> MagicOutput:
     cmd, rest = (args[0], args[1:]) if args else ("", [])
     try:
@@ -125,8 +159,13 @@ def run_go_magic(
             note = toolchains.fallback_note()
             return MagicOutput(describe(tc) + "\n" + (f"note: {note}\n" if note else ""))
         if cmd == "env" and not rest:
-            values = effective_env(session.current(), session.environ(dict(os.environ)))
-            lines = [f"{k}={values.get(k, '')}" for k in ENV_KEYS]
+            tc = session.current()
+            extra = dict(extra_env or {})
+            env = session.environ({**os.environ, **extra})
+            values = effective_env(tc, env)
+            where = env_sources(tc, extra, values, env, session.offline)
+            width = max(len(f"{k}={values.get(k, '')}") for k in ENV_KEYS)
+            lines = [f"{k}={values.get(k, '')}".ljust(width) + f"  # {where[k]}" for k in ENV_KEYS]
             if session.offline:
                 lines.append("# offline: only the module cache and vendor dirs are used")
             return MagicOutput("\n".join(lines) + "\n")

@@ -614,12 +614,52 @@ def _go_env_file(env: Mapping[str, str]) -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
+def conda_env_vars(prefix: Path) -> dict[str, str]:
+    """Go settings made with `conda env config vars set` for the env at `prefix` (`conda-meta/state`'s
+    `env_vars`): conda applies them in its activation scripts, which a kernel started by Jupyter never runs."""
+    try:
+        data = json.loads((prefix / "conda-meta" / "state").read_text())
+    except (OSError, ValueError, RecursionError):
+        return {}
+    found = data.get("env_vars") if isinstance(data, dict) else None
+    if not isinstance(found, dict):
+        return {}
+    return {
+        k: v
+        for k, v in found.items()
+        if isinstance(k, str) and isinstance(v, str) and k.startswith(("GO", "CGO_")) and k != "GOROOT"
+    }
+
+
+def conda_prefixes(tc: Toolchain) -> list[Path]:
+    """Conda envs whose Go settings apply, weakest first: the env holding the toolchain ($PREFIX/go), then
+    the env the kernel runs in ($CONDA_PREFIX, sys.prefix)."""
+    found: list[Path] = []
+    for candidate in (Path(tc.goroot).parent, os.environ.get("CONDA_PREFIX"), sys.prefix):
+        if candidate and (Path(candidate) / "conda-meta").is_dir() and Path(candidate) not in found:
+            found.append(Path(candidate))
+    return found
+
+
+def conda_go_vars(tc: Toolchain) -> dict[str, tuple[str, Path]]:
+    """GO* variable -> (value, the env that set it)."""
+    merged: dict[str, tuple[str, Path]] = {}
+    for prefix in conda_prefixes(tc):
+        merged.update({k: (v, prefix) for k, v in conda_env_vars(prefix).items()})
+    return merged
+
+
 def go_environ(
     tc: Toolchain, base: Mapping[str, str] | None = None, *, offline: bool = False, env_prefix: str | None = None
 ) -> dict[str, str]:
-    """Environment for running `go` of `tc`; `env_prefix` defaults to the kernel's conda env/venv, if any."""
+    """Environment for running `go` of `tc`; `env_prefix` defaults to the kernel's conda env/venv, if any.
+
+    Precedence, strongest first: `base` (the kernel's environment and the notebook's %env), the conda envs'
+    own Go settings, `go env -w` (go reads that file itself for whatever is still unset), defaults."""
     env = dict(os.environ if base is None else base)
     env["GOROOT"] = tc.goroot
+    for key, (value, _) in conda_go_vars(tc).items():
+        env.setdefault(key, value)
     env.setdefault("GOTOOLCHAIN", "local")
     env["PATH"] = str(Path(tc.goroot) / "bin") + os.pathsep + env.get("PATH", "")
     prefix = Path(env_prefix) if env_prefix else _kernel_env_prefix()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -90,3 +91,64 @@ def test_no_toolchain_gives_a_clear_error_and_the_kernel_stays_up(tmp_path: Path
         assert k.execute("%ls").status == "ok"
     finally:
         k.shutdown()
+
+
+def test_conda_env_vars_reach_every_go_command_and_show_in_go_env(tmp_path: Path) -> None:
+    """The conda env the kernel runs in ($CONDA_PREFIX) has `conda env config vars set GOFLAGS=...`, which only
+    conda's activation applies and Jupyter never runs: the kernel applies it anyway, below its own environment."""
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    state = {"env_vars": {"GOFLAGS": "-tags=gkdemo", "GOPRIVATE": "example.internal/*", "EDITOR": "vi"}}
+    (prefix / "conda-meta" / "state").write_text(json.dumps(state))
+    env = {
+        "CONDA_PREFIX": str(prefix),
+        "GOKERNEL_CONFIG_DIR": str(tmp_path / "config"),
+        "JPY_SESSION_NAME": str(tmp_path / "conda.ipynb"),
+        "GOKERNEL_MODE": "fresh",
+    }
+    k = GoKernelDriver(env=env)
+    try:
+        scratch = Path(k.execute("%scratch").stream().strip())
+        (scratch / "tagged.go").write_text(
+            '//go:build gkdemo\n\npackage main\n\nfunc tagged() string { return "tag on" }\n'
+        )
+        ex = k.execute("tagged()")
+        assert ex.status == "ok" and ex.result == '"tag on"', ex.error
+        shown = k.execute("%go env").of_type("display_data")[0]["content"]["data"]["text/plain"]
+        line = next(x for x in shown.splitlines() if x.startswith("GOFLAGS="))
+        assert "-tags=gkdemo" in line and f"conda env vars of {prefix}" in line
+        assert "GOPRIVATE=example.internal/*" in shown
+        # The notebook's %env wins over the conda env.
+        k.execute("%env GOFLAGS=-tags=other")
+        shown = k.execute("%go env").of_type("display_data")[0]["content"]["data"]["text/plain"]
+        assert "GOFLAGS=-tags=other" in shown and "%env in this notebook" in shown
+    finally:
+        k.shutdown()
+
+
+def test_the_toolchains_own_conda_env_counts_too(tmp_path: Path) -> None:
+    """conda-forge puts GOROOT at $PREFIX/go: that env's vars apply, weaker than the kernel's env's."""
+    toolchain_env, kernel_env = tmp_path / "goenv", tmp_path / "kernelenv"
+    for prefix, flags in ((toolchain_env, "-tags=a"), (kernel_env, "-tags=b")):
+        (prefix / "conda-meta").mkdir(parents=True)
+        state = {"env_vars": {"GOFLAGS": flags, "GONOSUMDB": str(prefix)}}
+        (prefix / "conda-meta" / "state").write_text(json.dumps(state))
+    (toolchain_env / "conda-meta" / "state").write_text(
+        json.dumps({"env_vars": {"GOFLAGS": "-tags=a", "GOPRIVATE": "only.in/toolchain-env", "GOROOT": "/wrong"}})
+    )
+    tc = toolchains.Toolchain(
+        "t", "go1.27.3", str(toolchain_env / "go"), str(toolchain_env / "go/bin/go"), "conda", "x"
+    )
+    old = os.environ.get("CONDA_PREFIX")
+    os.environ["CONDA_PREFIX"] = str(kernel_env)
+    try:
+        env = toolchains.go_environ(tc, {"PATH": "/usr/bin"})
+    finally:
+        if old is None:
+            del os.environ["CONDA_PREFIX"]
+        else:
+            os.environ["CONDA_PREFIX"] = old
+    assert env["GOFLAGS"] == "-tags=b"  # the kernel's env wins over the toolchain's env
+    assert env["GOPRIVATE"] == "only.in/toolchain-env"
+    assert env["GOROOT"] == str(toolchain_env / "go")  # never taken from env vars
+    assert toolchains.go_environ(tc, {"PATH": "/usr/bin", "GOFLAGS": "-x"})["GOFLAGS"] == "-x"  # base wins
