@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
 from gokernel import cells
 from gokernel.decls import DeclStore
-from gokernel.language import hover_offset
+from gokernel.executor import GoSession
+from gokernel.language import LanguageService, gopls, hover_offset
 from gokernel.language.completion import complete_reply, inspect_reply
 from gokernel.language.gopls import install_candidates
+from gokernel.language.lsp import LspClient, LspError, LspTimeout
 from gokernel.language.view import LiveValue, compose_view, offset_to_position, utf16_column
+from gokernel.scratch import ScratchModule
 
 STD = {"strings": "strings", "fmt": "fmt", "time": "time", "rand": "math/rand/v2", "display": "scratch/display"}
 
@@ -111,3 +121,35 @@ def test_gopls_versions_by_go_version() -> None:
     assert install_candidates("go1.26.1")[0] == "v0.23"
     assert install_candidates("go1.28.0")[:2] == ["latest", "v0.24"]
     assert install_candidates("go1.22.5") == ["v0.16"]
+
+
+# ---- without a usable gopls: bounded, quiet, no install -------------------------------------------------
+SILENT_SERVER = "import sys, time\nsys.stdin.read()\n"  # reads requests, never answers
+
+
+def test_a_server_that_does_not_answer_times_out_and_is_killed(tmp_path: Path) -> None:
+    client = LspClient([sys.executable, "-c", SILENT_SERVER], cwd=str(tmp_path), env=dict(os.environ))
+    try:
+        started = time.monotonic()
+        with pytest.raises(LspTimeout):
+            client.request("textDocument/completion", {}, timeout=0.3)
+        assert time.monotonic() - started < 1.5
+    finally:
+        client.kill()
+    assert client.proc.poll() is not None and not client.alive
+    with pytest.raises(LspError):
+        client.request("shutdown", None, timeout=0.3)
+
+
+def test_offline_without_gopls_falls_back_with_one_notice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GOKERNEL_DATA_DIR", str(tmp_path / "data"))  # no installed gopls there
+    monkeypatch.delenv("GOKERNEL_GOPLS", raising=False)
+    session = GoSession(ScratchModule(tmp_path / "scratch"))
+    session.toolchains.offline = True
+    monkeypatch.setattr(gopls, "find", lambda tc, env: None)  # whatever this machine has on PATH
+    notices: list[str] = []
+    svc = LanguageService(session, say=notices.append)
+    for _ in range(3):
+        assert svc.complete("strings.", 8) is None
+    assert svc.state == "unavailable" and len(notices) == 1 and "offline" in notices[0]
+    assert not (tmp_path / "data" / "gopls").exists()  # nothing installed

@@ -57,6 +57,7 @@ class LanguageService:
         self.reason = ""
         self._ready = threading.Event()
         self._starts = 0
+        self._installing = False
         self._jobs: queue.Queue[Callable[[], None]] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -87,7 +88,11 @@ class LanguageService:
             if self.session.toolchains.offline:
                 self._set_unavailable("gopls is not installed and offline mode is on (no install)")
                 return
-            binary = gopls.install(tc, env, self.say)
+            self._installing = True  # minutes: requests meanwhile fall back at once instead of waiting
+            try:
+                binary = gopls.install(tc, env, self.say)
+            finally:
+                self._installing = False
         server = GoplsServer(binary, tc, gopls.server_env(env), scratch_root)
         with self._lock:
             if self.state != "starting":  # shut down meanwhile
@@ -130,7 +135,8 @@ class LanguageService:
                 if self._worker is None:
                     self._worker = threading.Thread(target=self._run_worker, name="gokernel-gopls", daemon=True)
                     self._worker.start()
-        self._ready.wait(max(0.0, budget_end - time.monotonic()))
+        if not self._installing:
+            self._ready.wait(max(0.0, budget_end - time.monotonic()))
         with self._lock:
             return self.server if self.state == "ready" else None
 
