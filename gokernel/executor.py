@@ -14,9 +14,24 @@ import subprocess
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from . import cells, compose, diagnostics, fastbuild, gotest, magics, render, runner, stdlib, testreport, toolchains
+from . import (
+    cells,
+    compose,
+    diagnostics,
+    fastbuild,
+    gotest,
+    magics,
+    project,
+    render,
+    runner,
+    stdlib,
+    testreport,
+    toolchains,
+)
+from .atomic import write_if_changed
 from .cellio import CellIO, CellOutcome, interrupted_outcome
 from .decls import DeclStore
 from .fresh import FreshMode
@@ -60,8 +75,14 @@ class GoSession:
         *,
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
         cwd: str | None = None,
+        notebook: str | None = None,
     ) -> None:
         self.scratch = scratch
+        self.notebook = notebook
+        # The Go module or workspace around the notebook (found at the first cell), attached to the scratch
+        # module; "off" once the user detached it.
+        self.project: project.Project | None = None
+        self._project_state = "unknown"  # unknown | found | off | chosen
         self.toolchains = toolchains or ToolchainSession()
         self.store = DeclStore()
         self.output_limit = output_limit
@@ -83,6 +104,7 @@ class GoSession:
         self.live = LiveSession(scratch, output_limit=output_limit, cwd=self.cwd)
         self._live_unavailable: dict[str, str] = {}  # toolchain id -> why live cannot run with it
         self._mode_told = False
+        self.current_mode: str | None = None  # the mode of the last cell, for the sidebar
 
     # ---- toolchain -------------------------------------------------------------------------
     def toolchain(self) -> Toolchain:
@@ -90,6 +112,9 @@ class GoSession:
 
     def environ(self) -> dict[str, str]:
         env = self.toolchains.environ({**os.environ, **self.extra_env})
+        if self.project is not None and "GOKERNEL_BUILD" not in self.extra_env:
+            # The project's sources change under us: only the go command checks them on every build.
+            env["GOKERNEL_BUILD"] = "go"
         return env
 
     def std_packages(self, tc: Toolchain, env: Mapping[str, str]) -> dict[str, str]:
@@ -221,6 +246,12 @@ class GoSession:
             io.display(render_listing(rows))
         elif name == "mode":
             return self._mode_command(args, io)
+        elif name == "project":
+            if self._project_state == "unknown":
+                prep = self._prepare(io)
+                if isinstance(prep, CellOutcome):
+                    return prep
+            return self._project_command(args, io)
         elif name == "rm":
             if not args:
                 return CellOutcome.error("MagicError", "%rm needs one or more names (see %ls)")
@@ -307,7 +338,53 @@ class GoSession:
         self.last_toolchain = tc
         self.scratch.ensure_gomod(tc.version)
         self.scratch.ensure_display_package()
-        return tc, self.environ()
+        env = self.environ()
+        if self._project_state == "unknown":
+            self._project_state = "found"
+            self.project = project.find(project.start_dir(self.notebook), tc.go, env)
+            env = self.environ()
+        self._attach_project()
+        return tc, env
+
+    def _attach_project(self) -> None:
+        """Keep the scratch go.mod's project lines in step with the attached project (never its own files)."""
+        try:
+            text = self.scratch.gomod.read_text()
+        except OSError:
+            return
+        write_if_changed(self.scratch.gomod, project.attached(text, self.project))
+        self.live.volatile = tuple(m.path for m in self.project.modules) if self.project else ()
+
+    def _new_module_setup(self, io: CellIO) -> None:
+        if self.live.running:
+            io.stderr("[gokernel] new live session: the project attached to the notebook changed\n")
+        self.live.restart()
+
+    def _project_command(self, args: list[str], io: CellIO) -> CellOutcome:
+        if args == ["off"]:
+            self.project, self._project_state = None, "off"
+            self._attach_project()
+            self._new_module_setup(io)
+            io.stdout("project detached\n")
+            return CellOutcome()
+        if len(args) == 1:
+            try:
+                tc = self.toolchain()
+            except (NoToolchainError, UnknownToolchainError) as e:
+                return CellOutcome.error("NoToolchain", str(e))
+            found = project.at(Path(args[0]), tc.go, self.environ())
+            if found is None:
+                return CellOutcome.error("MagicError", f"%project: no go.mod or go.work in {args[0]}")
+            self.project, self._project_state = found, "chosen"
+            self._attach_project()
+            self._new_module_setup(io)
+        elif args:
+            return CellOutcome.error("MagicError", "%project takes no argument, `off`, or a module/workspace directory")
+        if self.project is None:
+            io.stdout("no project attached (the notebook is not inside a Go module or workspace)\n")
+        else:
+            io.stdout(f"attached: {self.project.describe()}\n")
+        return CellOutcome()
 
     def store_sources(self) -> dict[int, str]:
         return dict(self._cell_sources)
@@ -323,6 +400,7 @@ class GoSession:
         store = self.store.apply(parsed, cell_no)
         std = self.std_packages(tc, env)
         mode, why = self.mode(tc, env)
+        self.current_mode = mode
         if mode == "fresh" and self.requested_mode == "live" and not self._mode_told:
             self._mode_told = True
             io.stderr(f"[gokernel] cells run in fresh mode: {why} (%mode explains)\n")

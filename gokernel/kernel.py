@@ -155,7 +155,7 @@ class GoKernel(Kernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         notebook = os.environ.get("JPY_SESSION_NAME")
-        self.go = GoSession(ScratchModule.for_notebook(notebook))
+        self.go = GoSession(ScratchModule.for_notebook(notebook), notebook=notebook)
         self.notebook = notebook
         self.kernel_id = kernelstate.kernel_id_from_connection_file(self._connection_file())
         self.history = History()
@@ -226,6 +226,8 @@ class GoKernel(Kernel):
                     "toolchain_id": tc.id if tc else None,
                     "go_version": tc.version if tc else None,
                     "scratch": str(self.go.scratch.root),
+                    "mode": self.go.current_mode,
+                    "project": self.go.project.file if self.go.project else None,
                 },
             )
         except OSError as e:

@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass, field
 
 CELL_MAGICS = ("test", "bench")
-LINE_MAGICS = ("ls", "rm", "reset", "scratch", "go", "test", "bench", "help", "lsmagic", "env", "mode")
+LINE_MAGICS = ("ls", "rm", "reset", "scratch", "go", "test", "bench", "help", "lsmagic", "env", "mode", "project")
 
 HELP = """\
 gokernel magics
@@ -24,6 +24,8 @@ gokernel magics
   %ls                list the declarations and live values the notebook holds
   %rm NAME [NAME..]  remove declarations (or imports) by name
   %reset             clear declarations and values, stop goroutines (go.mod requirements stay)
+  %project [off|DIR] the Go module/workspace the notebook is in, attached so cells import its packages;
+                     off detaches; DIR attaches another
   %mode [live|fresh] show or set how cells run: live (one long-lived process: values and goroutines
                      persist) or fresh (each cell a new program)
   %scratch           print the scratch module's directory

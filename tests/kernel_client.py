@@ -6,10 +6,13 @@ import os
 import queue
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -41,9 +44,14 @@ class Execution:
 
 
 class GoKernelDriver:
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, cwd: str | None = None) -> None:
         self.km = KernelManager(kernel_name="go")
-        self.km.start_kernel(env={**os.environ, **(env or {})})
+        full_env = {**os.environ, **(env or {})}
+        if cwd:
+            # Jupyter starts a kernel in its notebook's directory; the kernel must still be this source tree
+            # (as it is for kernels started from the repository root), not an older installed copy.
+            full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), full_env.get("PYTHONPATH")]))
+        self.km.start_kernel(env=full_env, **({"cwd": cwd} if cwd else {}))
         self.kc: BlockingKernelClient = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)

@@ -67,6 +67,14 @@ class PluginBuilder:
                 self.exports[path] = export
         return res
 
+    def forget(self, module_paths: Iterable[str]) -> None:
+        """Drop what was listed for packages of these modules: their sources may have changed."""
+        prefixes = tuple(module_paths)
+        if prefixes:
+            self.exports = {
+                p: f for p, f in self.exports.items() if not any(p == m or p.startswith(m + "/") for m in prefixes)
+            }
+
     def _importcfg(self, name: str, cells: Mapping[str, Path]) -> Path:
         lines = [f"packagefile {p}={f}" for p, f in sorted(self.exports.items())]
         lines += [f"packagefile {p}={f}" for p, f in sorted(cells.items())]

@@ -113,6 +113,8 @@ class LiveSession:
         self.ended: str | None = None  # why the last session ended on its own, told once with the next cell
         self._binaries: dict[str, tuple[Path, Path]] = {}
         self._warm_exports: dict[str, dict[str, str]] = {}  # toolchain id -> what the pre-warm's go list found
+        # Module paths whose packages may change between cells (an attached project's): listed afresh each cell.
+        self.volatile: tuple[str, ...] = ()
         self._prepare_lock = threading.Lock()
 
     # ---- tools ---------------------------------------------------------------------------------
@@ -171,6 +173,11 @@ class LiveSession:
             tools.remove_tree(self.out_dir)
             self.out_dir = None
 
+    def restart(self) -> None:
+        """A new session for a new module setup (an attached or detached project): nothing cached survives."""
+        self.stop(keep_decls=True)
+        self._restart_rewriter()
+
     def shutdown(self) -> None:
         self.stop(keep_decls=False)
         if self.rewriter is not None:
@@ -224,7 +231,9 @@ class LiveSession:
                 f"values made before keep the old {t}\n"
             )
         request["env"] = [f"{k}={v}" for k, v in env.items()]
+        request["volatile"] = list(self.volatile)
         self.builder.env = dict(env)
+        self.builder.forget(self.volatile)
         try:
             rw = self.rewriter.rewrite(request)
         except KeyboardInterrupt:

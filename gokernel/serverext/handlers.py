@@ -137,6 +137,8 @@ class KernelsHandler(_Base):
                     "notebook": paths.get(kid) or _str_or_none(st.get("notebook")) or "",
                     "toolchain_id": _str_or_none(st.get("toolchain_id")),
                     "go_version": _str_or_none(st.get("go_version")),
+                    "mode": _str_or_none(st.get("mode")),
+                    "project": _str_or_none(st.get("project")),
                     "execution_state": getattr(kernel, "execution_state", None),
                 }
             )

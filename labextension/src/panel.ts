@@ -101,8 +101,9 @@ export class ToolchainPanel extends Widget {
       li.className = 'jp-GoToolchains-kernel';
       // the notebook's file name keeps the narrow sidebar readable; the full path is in the tooltip
       const name = k.notebook ? k.notebook.split('/').pop() : k.id.slice(0, 8);
-      li.textContent = `${name} — ${k.go_version ?? 'no cell run yet'}`;
-      li.title = k.notebook || k.id;
+      const project = k.project ? ` · ${k.project.split('/').slice(-2, -1)[0] ?? k.project}` : '';
+      li.textContent = `${name} — ${k.go_version ?? 'no cell run yet'}${k.mode ? ` · ${k.mode}` : ''}${project}`;
+      li.title = [k.notebook || k.id, k.project ? `project: ${k.project}` : ''].filter(Boolean).join('\n');
       kl.appendChild(li);
     }
     if (m.kernels.length === 0) {

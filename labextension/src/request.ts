@@ -45,6 +45,10 @@ export interface IGoKernel {
   notebook: string;
   toolchain_id: string | null;
   go_version: string | null;
+  /** how its cells run: "live" or "fresh" */
+  mode?: string | null;
+  /** the Go module or workspace attached to its notebook (its go.mod / go.work), if any */
+  project?: string | null;
 }
 
 export interface ITask {

@@ -61,13 +61,14 @@ type Import struct {
 }
 
 type Request struct {
-	Env     []string  `json:"env"` // the go command's environment for this cell (%env, offline mode)
-	Pkg     string    `json:"pkg"`
-	Cell    int       `json:"cell"`
-	Imports []Import  `json:"imports"`
-	Prior   []Prior   `json:"prior"`
-	Decls   []Segment `json:"decls"`
-	Stmts   []Segment `json:"stmts"`
+	Env      []string  `json:"env"`      // the go command's environment for this cell (%env, offline mode)
+	Volatile []string  `json:"volatile"` // module paths whose packages may have changed (an attached project)
+	Pkg      string    `json:"pkg"`
+	Cell     int       `json:"cell"`
+	Imports  []Import  `json:"imports"`
+	Prior    []Prior   `json:"prior"`
+	Decls    []Segment `json:"decls"`
+	Stmts    []Segment `json:"stmts"`
 }
 
 type Diag struct {
@@ -109,7 +110,28 @@ func newExports(fset *token.FileSet) *exports {
 	if e.goBin == "" {
 		e.goBin = "go"
 	}
-	e.imp = importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
+	e.newImporter()
+	return e
+}
+
+// refresh forgets the packages of modules whose sources may have changed: their export data is listed
+// again, and a new importer (its cache holds every package it read) reads it.
+func (e *exports) refresh(modules []string) {
+	if len(modules) == 0 {
+		return
+	}
+	for p := range e.files {
+		for _, m := range modules {
+			if p == m || strings.HasPrefix(p, m+"/") {
+				delete(e.files, p)
+			}
+		}
+	}
+	e.newImporter()
+}
+
+func (e *exports) newImporter() {
+	e.imp = importer.ForCompiler(e.fset, "gc", func(path string) (io.ReadCloser, error) {
 		file, ok := e.files[path]
 		if !ok {
 			e.list([]string{path})
@@ -123,7 +145,6 @@ func newExports(fset *token.FileSet) *exports {
 		}
 		return os.Open(file)
 	})
-	return e
 }
 
 // list asks the go command for the compiled export data of paths and their dependencies.
@@ -1443,6 +1464,7 @@ func handle(exp *exports, req *Request) (r Response) {
 	}()
 	defer exp.forget()
 	exp.env = req.Env
+	exp.refresh(req.Volatile)
 	var paths []string
 	for _, imp := range req.Imports {
 		paths = append(paths, imp.Path)
