@@ -18,6 +18,7 @@ from gokernel.language.gopls import install_candidates
 from gokernel.language.lsp import LspClient, LspError, LspTimeout
 from gokernel.language.view import LiveValue, compose_view, offset_to_position, utf16_column
 from gokernel.scratch import ScratchModule
+from gokernel.toolchains import Toolchain
 
 STD = {"strings": "strings", "fmt": "fmt", "time": "time", "rand": "math/rand/v2", "display": "scratch/display"}
 
@@ -153,3 +154,32 @@ def test_offline_without_gopls_falls_back_with_one_notice(monkeypatch: pytest.Mo
         assert svc.complete("strings.", 8) is None
     assert svc.state == "unavailable" and len(notices) == 1 and "offline" in notices[0]
     assert not (tmp_path / "data" / "gopls").exists()  # nothing installed
+
+
+FAKE_GO = """#!/bin/sh
+# `go install gopls@Q`: fails for v0.24 (as a Go too old for it would), else writes $GOBIN/gopls.
+# `go version FILE`: says which Go built it.
+case "$1" in
+install)
+  case "$2" in *@v0.24) echo "gopls@v0.24 requires go >= 1.28 (running go 1.27.3; GOTOOLCHAIN=local)" >&2; exit 1;; esac
+  mkdir -p "$GOBIN" && printf '#!/bin/sh\\n' > "$GOBIN/gopls" && chmod +x "$GOBIN/gopls"; echo "$2" > "$GOBIN/query";;
+version) echo "$2: go1.27.3";;
+esac
+"""
+
+
+def test_install_steps_down_versions_and_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOKERNEL_DATA_DIR", str(tmp_path / "data"))
+    go = tmp_path / "go"
+    go.write_text(FAKE_GO)
+    go.chmod(0o755)
+    tc = Toolchain(id="fake", version="go1.27.3", goroot=str(tmp_path), go=str(go), source="path", label="fake")
+    stale = tmp_path / "data" / "gopls" / "go1.27.3.partial-999999"
+    stale.mkdir(parents=True)  # a killed kernel's half-done install
+    said: list[str] = []
+    path = gopls.install(tc, {"PATH": os.environ["PATH"]}, said.append)
+    assert path == tmp_path / "data" / "gopls" / "go1.27.3" / "gopls"
+    assert (path.parent / "query").read_text().strip() == "golang.org/x/tools/gopls@v0.23"
+    assert not stale.exists() and not list(path.parent.parent.glob("*.partial-*"))
+    assert gopls.find(tc, {"PATH": str(tmp_path / "empty")}) == path
+    assert len(said) == 3 and "installed" in said[-1]

@@ -109,8 +109,10 @@ def install(tc: Toolchain, env: Mapping[str, str], say: Callable[[str], None]) -
     try:
         if _compatible(target, tc):
             return target  # another kernel installed it while we waited
+        # Holding the lock, every partial dir is a dead install's (a kernel killed mid-build): remove them.
+        for stale in target.parent.parent.glob(f"{tc.version}.partial-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         partial = target.parent.with_name(f"{tc.version}.partial-{os.getpid()}")
-        shutil.rmtree(partial, ignore_errors=True)
         errors: list[str] = []
         for query in install_candidates(tc.version):
             say(f"gokernel: installing gopls@{query} for {tc.version} into {target.parent} (once per machine) ...")

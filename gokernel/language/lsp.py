@@ -14,13 +14,14 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 _PR_SET_PDEATHSIG = 1
 try:
-    _LIBC: ctypes.CDLL | None = ctypes.CDLL(None, use_errno=True) if os.uname().sysname == "Linux" else None
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 except OSError:
     _LIBC = None
 
@@ -36,6 +37,7 @@ class LspTimeout(LspError):
 def _child_setup() -> None:
     # Dies with the kernel even when the kernel is SIGKILLed (jupyter's shutdown_kernel(now=True)); its own
     # process group (start_new_session) keeps the kernel's interrupts (SIGINT to the group) away from it.
+    # Without PDEATHSIG (macOS) gopls still exits once its stdin closes with the kernel.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if _LIBC is not None:
