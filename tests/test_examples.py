@@ -244,7 +244,9 @@ def test_toolchains(managed_go: None) -> None:
     assert stream_text(switched) == "go1.22.10\n"
     assert "now using go1.22.10" in plain_text(switched)
     assert result_text(cell_with(nb, "runtime.Version()", 2)).startswith('"go1.27')
-    env = dict(line.split("=", 1) for line in plain_text(cell_with(nb, "%go env")).splitlines() if "=" in line)
+    # `KEY=value  # where it came from`
+    shown = [line.split("  # ")[0].rstrip() for line in plain_text(cell_with(nb, "%go env")).splitlines()]
+    env = dict(line.split("=", 1) for line in shown if "=" in line)
     assert Path(env["GOMODCACHE"]).is_relative_to(sys.prefix), env  # this environment's own module cache
     assert env["GOTOOLCHAIN"] == "local"
     offline_ok = cell_with(nb, "uuid.NewSHA1", 1)

@@ -54,17 +54,24 @@ def test_use_unknown_is_an_error(isolated_toolchains: Path) -> None:
     assert session.override is None
 
 
+def env_values(text: str) -> dict[str, str]:
+    """`KEY=value  # where it came from` lines -> {KEY: value}."""
+    lines = [line.split("  # ")[0].rstrip() for line in text.splitlines()]
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
 def test_env_and_offline(isolated_toolchains: Path, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("GOPROXY", "https://proxy.example,direct")
     session = ToolchainSession()
     text = run_go_magic(["env"], session).text
-    values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    values = env_values(text)
+    assert "GOPROXY=https://proxy.example,direct" in text and "# the kernel's environment" in text
     assert set(values) >= {"GOROOT", "GOPATH", "GOMODCACHE", "GOBIN", "GOCACHE", "GOPROXY", "GOFLAGS", "GOTOOLCHAIN"}
     assert values["GOROOT"] == session.current().goroot and values["GOPROXY"] == "https://proxy.example,direct"
     assert values["GOCACHE"] == os.environ["GOCACHE"] and values["GOTOOLCHAIN"] == "local"
     assert values["GOMODCACHE"] == session.environ()["GOMODCACHE"]  # per-env (the test runs in a venv)
     assert run_go_magic(["offline", "on"], session).error is None and session.offline
-    values = dict(line.split("=", 1) for line in run_go_magic(["env"], session).text.splitlines() if "=" in line)
+    values = env_values(run_go_magic(["env"], session).text)
     assert (values["GOPROXY"], values["GOFLAGS"]) == ("off", "-mod=mod")
     run_go_magic(["offline", "off"], session)
     assert session.environ(dict(os.environ))["GOPROXY"] == "https://proxy.example,direct"
