@@ -188,17 +188,18 @@ class FreshMode:
         errf.close()
         if res.interrupted:
             return interrupted_outcome()
+        captured = errf.captured  # computed from the bounded capture on each access: once
         if res.returncode != 0:
-            if errf.captured:
-                head = errf.captured[0]
+            if captured:
+                head = captured[0]
                 ename = "panic" if head.startswith("panic") else "fatal error"
                 evalue = head.split(": ", 1)[1] if ": " in head else head
-                return CellOutcome.error(ename, evalue, errf.captured + [f"exit status {res.returncode}"])
+                return CellOutcome.error(ename, evalue, captured + [f"exit status {res.returncode}"])
             if res.returncode is not None and res.returncode < 0:
                 return CellOutcome.error("Killed", killed_message(res))
             return CellOutcome.error("ExitError", f"exit status {res.returncode}")
-        if errf.captured:  # e.g. a recovered panic dump printed by the program itself
-            io.stderr("\n".join(errf.captured) + "\n")
+        if captured:  # e.g. a recovered panic dump printed by the program itself
+            io.stderr("\n".join(captured) + "\n")
         if side.goroutines > 0:
             io.stderr(f"[gokernel] main returned while {side.goroutines} goroutine(s) were still running\n")
         if side.result is not None:

@@ -22,13 +22,16 @@ def human_size(n: int) -> str:
     return f"{n} bytes"
 
 
+_MARKER_LINE = re.compile(r"^(?:panic: |fatal error: |SIGQUIT: )", re.MULTILINE)
+
+
 class StderrFilter:
     """Streams stderr with generated positions mapped to cells; from the first `panic:`/`fatal error:` line
     on, it captures instead, so the panic becomes the error reply.
 
-    Each `feed` emits what it completes as one piece (a flood of lines is a few messages, not one per line).
-    The capture is bounded: its head and tail are kept (a deadlock of 100,000 goroutines prints 12 MB) and
-    `captured` says how much of the middle was cut.
+    Text is handled in blocks, not line by line, and each `feed` emits what it completes as one piece (a
+    flood of lines is a few messages, not one per line). The capture is bounded: its head and tail are kept
+    (a deadlock of 100,000 goroutines prints 12 MB) and `captured` says how much of the middle was cut.
     """
 
     MARKERS = ("panic: ", "fatal error: ", "SIGQUIT: ")
@@ -39,44 +42,46 @@ class StderrFilter:
         self.linemap = linemap
         self.emit = emit
         self.partial = ""
-        self._capture: _BoundedLines | None = None
+        self._capture: _BoundedText | None = None
         self._skip_line = False  # dropping the rest of an over-long captured line
 
     @property
     def captured(self) -> list[str] | None:
-        return None if self._capture is None else self._capture.lines()
+        return None if self._capture is None else self._capture.lines(self.linemap.rewrite, self.MAX_LINE)
 
     @captured.setter
     def captured(self, value: list[str] | None) -> None:
         self._capture = None
         if value is not None:
-            self._capture = _BoundedLines(self.HEAD_CHARS, self.TAIL_CHARS)
-            for line in value:
-                self._capture.add(line)
+            self._capture = _BoundedText(self.HEAD_CHARS, self.TAIL_CHARS)
+            self._capture.add("".join(line + "\n" for line in value))
 
     def feed(self, text: str) -> None:
         if self._skip_line:
             text = self._skip_rest_of_line(text)
-        lines = (self.partial + text).split("\n")
-        self.partial = lines.pop()
-        shown = [self._line(line + "\n") for line in lines]
+        data = self.partial + text
+        end = data.rfind("\n") + 1
+        shown = self._complete(data[:end])
+        self.partial = data[end:]
         if self.partial and (self._capture is not None or self._may_be_marker(self.partial)):
             if len(self.partial) > self.MAX_LINE:
                 # A crash report line without end (panic(hugeString)): keep a line's worth, drop the rest.
-                shown.append(self._line(self.partial))
+                shown += self._complete(self.partial[: self.MAX_LINE] + " …\n")
+                if self._capture is not None:
+                    self._capture.dropped_chars += len(self.partial) - self.MAX_LINE
+                self._skip_line = True
                 self.partial = ""
-                self._skip_line = self._capture is not None
         elif self.partial:
             # A prompt without newline (`fmt.Fprint(os.Stderr, "> ")`) must show now, not at exit.
-            shown.append(self.partial)
+            shown += self.partial
             self.partial = ""
-        if text := "".join(shown):
-            self.emit(text)
+        if shown:
+            self.emit(shown)
 
     def _skip_rest_of_line(self, text: str) -> str:
         nl = text.find("\n")
-        assert self._capture is not None
-        self._capture.dropped_chars += len(text) if nl < 0 else nl
+        if self._capture is not None:
+            self._capture.dropped_chars += len(text) if nl < 0 else nl
         if nl < 0:
             return ""
         self._skip_line = False
@@ -86,57 +91,72 @@ class StderrFilter:
         """Could this unfinished line be (the start of) a panic header? Then hold it until its newline."""
         return any(m.startswith(partial) or partial.startswith(m) for m in self.MARKERS)
 
-    def _line(self, line: str) -> str:
-        """Capture `line` or return it for showing."""
-        if self._capture is None and line.startswith(self.MARKERS):
-            self._capture = _BoundedLines(self.HEAD_CHARS, self.TAIL_CHARS)
+    def _complete(self, text: str) -> str:
+        """Whole lines: what comes before a crash report is returned for showing, the report is captured."""
+        if not text:
+            return ""
+        shown = ""
         if self._capture is None:
-            return self.linemap.rewrite(line)
-        line = line.rstrip("\n")
-        if len(line) > self.MAX_LINE:
-            self._capture.dropped_chars += len(line) - self.MAX_LINE
-            line = line[: self.MAX_LINE] + " …"
-        self._capture.add(self.linemap.rewrite(line))
-        return ""
+            m = _MARKER_LINE.search(text)
+            if m is None:
+                return self.linemap.rewrite(text)
+            shown, text = self.linemap.rewrite(text[: m.start()]), text[m.start() :]
+            self._capture = _BoundedText(self.HEAD_CHARS, self.TAIL_CHARS)
+        self._capture.add(text)
+        return shown
 
     def close(self) -> None:
         if self.partial:
-            if text := self._line(self.partial):
+            if text := self._complete(self.partial):
                 self.emit(text)
             self.partial = ""
 
 
-class _BoundedLines:
-    """The first `head` and last `tail` characters' worth of lines, and a count of what fell between."""
+class _BoundedText:
+    """The first `head` and last `tail` characters' worth of a report, and a count of what fell between.
+
+    Blocks of whole lines are kept as they come; the middle is dropped block by block, so a report of
+    millions of lines costs no per-line work (lines are split, cut and mapped only when asked for)."""
 
     def __init__(self, head: int, tail: int) -> None:
         self.head: list[str] = []
+        self.head_room = head
         self.tail: collections.deque[str] = collections.deque()
-        self.head_room, self.tail_limit, self.tail_size = head, tail, 0
+        self.tail_size, self.tail_limit = 0, tail
         self.dropped_lines = 0
         self.dropped_chars = 0
 
-    def add(self, line: str) -> None:
-        if len(line) <= self.head_room and not self.tail:
-            self.head.append(line)
-            self.head_room -= len(line)
+    def add(self, text: str) -> None:
+        if self.head_room > 0 and not self.tail:
+            cut = len(text) if len(text) <= self.head_room else text.rfind("\n", 0, self.head_room) + 1
+            self.head.append(text[:cut])
+            self.head_room = self.head_room - cut if cut == len(text) else 0  # full: the rest goes to the tail
+            text = text[cut:]
+        if not text:
             return
-        self.tail.append(line)
-        self.tail_size += len(line)
-        while self.tail_size > self.tail_limit and len(self.tail) > 1:
+        self.tail.append(text)
+        self.tail_size += len(text)
+        while len(self.tail) > 1 and self.tail_size - len(self.tail[0]) >= self.tail_limit:
             old = self.tail.popleft()
             self.tail_size -= len(old)
-            self.dropped_lines += 1
+            self.dropped_lines += old.count("\n")
             self.dropped_chars += len(old)
 
-    def lines(self) -> list[str]:
+    def lines(self, rewrite: Callable[[str], str], max_line: int) -> list[str]:
+        def split(text: str) -> list[str]:
+            lines = rewrite(text).split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            return [line if len(line) <= max_line else line[:max_line] + " …" for line in lines]
+
+        head, tail = split("".join(self.head)), split("".join(self.tail))
         if not self.dropped_lines and not self.dropped_chars:
-            return [*self.head, *self.tail]
+            return head + tail
         note = (
             f"[gokernel] … {self.dropped_lines} lines ({human_size(self.dropped_chars)}) of this report cut; "
             "its start and end are shown …"
         )
-        return [*self.head, note, *self.tail]
+        return [*head, note, *tail]
 
 
 class Coalescer:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from gokernel.streams import Coalescer, OutputBudget, output_limit, parse_size
+import time
+
+from gokernel.linemap import LineMap
+from gokernel.streams import Coalescer, OutputBudget, StderrFilter, output_limit, parse_size
 
 
 def test_coalescer_sends_at_once_after_quiet_and_batches_a_flood() -> None:
@@ -36,3 +39,22 @@ def test_sizes() -> None:
     assert parse_size("2048") == 2048 and parse_size("lots") is None
     assert output_limit({"GOKERNEL_OUTPUT_LIMIT": "2M"}, 5) == 2 << 20
     assert output_limit({"GOKERNEL_OUTPUT_LIMIT": "0"}, 5) == 5 and output_limit({}, 5) == 5
+
+
+def test_a_crash_report_of_millions_of_lines_is_captured_fast_and_bounded() -> None:
+    shown: list[str] = []
+    f = StderrFilter(LineMap(), shown.append)
+    report = (
+        "before\nfatal error: all goroutines are asleep - deadlock!\n" + "goroutine 7 [chan receive]:\n" * 2_000_000
+    )
+    t0 = time.monotonic()
+    for i in range(0, len(report), 1 << 16):
+        f.feed(report[i : i + (1 << 16)])
+    f.feed("the last line")
+    f.close()
+    captured = f.captured
+    assert time.monotonic() - t0 < 3
+    assert shown == ["before\n"] and captured is not None
+    assert captured[0].startswith("fatal error: all goroutines") and captured[-1] == "the last line"
+    assert sum(map(len, captured)) < 1 << 20
+    assert any("lines (" in line and "of this report cut" in line for line in captured)
