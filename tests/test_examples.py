@@ -26,7 +26,7 @@ from nbclient.exceptions import CellExecutionError
 from tests.toolchain_fixtures import GO_OLD, ensure_go
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-NOTEBOOKS = ("tour", "testing-and-race", "benchmarks", "toolchains")
+NOTEBOOKS = ("tour", "testing-and-race", "benchmarks", "toolchains", "project/notebooks/explore")
 CELL_TIMEOUT = 180
 
 
@@ -45,8 +45,9 @@ def execute_notebook(name: str) -> tuple[nbformat.NotebookNode, float]:
     # Keyed like a notebook opened in JupyterLab, so each notebook gets its own scratch module.
     os.environ["JPY_SESSION_NAME"] = f"examples/{name}.ipynb"
     try:
+        # Jupyter starts a kernel in its notebook's directory (the project notebook relies on it).
         client = NotebookClient(
-            nb, kernel_name="go", timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(EXAMPLES)}}
+            nb, kernel_name="go", timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(path.parent)}}
         )
         started = time.monotonic()
         client.execute()
@@ -254,6 +255,14 @@ def test_toolchains(managed_go: None) -> None:
     missing = error_of(cell_with(nb, "gokernel.example/offline/demo"))
     assert missing is not None
     assert "gokernel.example/offline/demo" in missing.evalue and "GOPROXY=off" in missing.evalue
+
+
+def test_project(managed_go: None) -> None:
+    nb = run("project/notebooks/explore")
+    assert "example.com/shapes" in plain_text(cell_with(nb, "%project"))
+    assert result_text(cell_with(nb, "stats.Mean(samples)")) == "4.8 4"
+    assert result_text(cell_with(nb, "append(samples, 100)")) == "5.75"
+    assert error_of(cell_with(nb, "%%test")) is None
 
 
 def save_executed(names: list[str]) -> None:
