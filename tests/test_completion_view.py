@@ -183,3 +183,9 @@ def test_install_steps_down_versions_and_cleans_up(tmp_path: Path, monkeypatch: 
     assert not stale.exists() and not list(path.parent.parent.glob("*.partial-*"))
     assert gopls.find(tc, {"PATH": str(tmp_path / "empty")}) == path
     assert len(said) == 3 and "installed" in said[-1]
+
+
+def test_kept_import_paths_are_imported_blank_unless_referenced() -> None:
+    view = compose_view("strings.", 0, DeclStore(), [], STD, keep_paths=("bytes", "strings", "C"))
+    assert '\t_ "bytes"' in view.text and '\t"strings"' in view.text and '_ "strings"' not in view.text
+    assert '"C"' not in view.text and view.paths == {"bytes", "strings"}

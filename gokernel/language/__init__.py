@@ -29,6 +29,12 @@ from .view import LiveValue, View, compose_view, offset_to_position, utf16_colum
 if TYPE_CHECKING:
     from ..executor import GoSession
 
+# Imported (blank) by every view from the start, so that a cell's first use of one of them costs gopls no
+# metadata reload; loaded while gopls warms up, in the background.
+WARM_STD = (
+    "bufio", "bytes", "context", "encoding/json", "errors", "fmt", "io", "maps", "math", "math/rand/v2", "os",
+    "regexp", "slices", "sort", "strconv", "strings", "sync", "sync/atomic", "testing", "time", "unicode",
+)  # fmt: skip
 START_TIMEOUT = 120.0  # initialize + loading the workspace (std type-checked) on a cold machine
 MAX_STARTS = 3  # a gopls that keeps dying is given up on for this kernel
 
@@ -58,6 +64,7 @@ class LanguageService:
         self._ready = threading.Event()
         self._starts = 0
         self._installing = False
+        self._paths: set[str] = set(WARM_STD)  # import paths every view keeps (see compose_view)
         self._jobs: queue.Queue[Callable[[], None]] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -152,7 +159,11 @@ class LanguageService:
     def _view(self, code: str, cursor_line: int, tc: Toolchain, env: dict[str, str]) -> View:
         values = [LiveValue(v.name, v.type, v.imports) for v in self.session.live.variables()]
         std = self.session.std_packages(tc, env)
-        return compose_view(code, cursor_line, self.session.store, values, std)
+        view = compose_view(code, cursor_line, self.session.store, values, std, self._paths)
+        # Only paths known to resolve: not the half-typed import line of the cell being edited.
+        known = set(std.values()) | {i.imp.path for i in self.session.store.imports}
+        self._paths |= view.paths & (known | {p for v in values for p in v.imports.values()})
+        return view
 
     def _at(self, code: str, offset: int, method: str, **extra: Any) -> tuple[Any, str, View] | None:
         """Send `method` for the cell position `offset`; (result, Go source, view) or None."""

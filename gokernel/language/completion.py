@@ -41,11 +41,16 @@ def _edit_range(item: dict[str, Any]) -> dict[str, Any] | None:
 _INTERNAL_PATH = re.compile(r'^"(?:.*/)?(?:internal|vendor)(?:/|")')
 
 
-def _hidden(item: dict[str, Any], text: str) -> bool:
-    """The view's own helpers, and packages (std's internal ones) that a notebook cannot import."""
+def _hidden(item: dict[str, Any], text: str, imported: frozenset[str]) -> bool:
+    """The view's own helpers, packages a notebook cannot import (std's internal ones), and modules that merely
+    sit in the module cache (gopls offers every package it finds there; the kernel auto-imports only std)."""
     if text.startswith("_gk"):
         return True
-    return item.get("kind") == 9 and bool(_INTERNAL_PATH.match(item.get("detail") or ""))
+    if item.get("kind") != 9:
+        return False
+    detail = item.get("detail") or ""
+    path = detail.strip('"')
+    return bool(_INTERNAL_PATH.match(detail)) or ("." in path.split("/")[0] and path not in imported)
 
 
 def _insert_text(item: dict[str, Any]) -> str:
@@ -89,7 +94,7 @@ def complete_reply(result: Any, cell: str, view: View, cursor_pos: int) -> dict[
     seen: set[str] = set()
     for item in items:
         text = _insert_text(item)
-        if not text or text in seen or _hidden(item, text):
+        if not text or text in seen or _hidden(item, text, view.paths):
             continue
         seen.add(text)
         matches.append(text)
