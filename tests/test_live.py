@@ -358,3 +358,31 @@ def test_explicitly_instantiated_generic_call_as_last_line(kernel: GoKernelDrive
     ex = ok(kernel, "show[int](1)")
     assert ex.stream() == "show 1\n" and ex.result is None
     assert ok(kernel, "twice[float64](1.5)").result == "3"
+
+
+def test_stderr_flood_arrives_complete_in_few_messages(kernel: GoKernelDriver) -> None:
+    ex = ok(
+        kernel,
+        'w := bufio.NewWriter(os.Stderr)\nfor i := 0; i < 200000; i++ {\n\tfmt.Fprintln(w, "e", i)\n}\nw.Flush()',
+    )
+    lines = ex.stream("stderr").splitlines()
+    assert len(lines) == 200000 and lines[-1] == "e 199999"
+    assert len(ex.of_type("stream")) < 2000
+
+
+def test_a_setsid_child_of_a_cell_dies_with_the_session(kernel: GoKernelDriver, tmp_path: Path) -> None:
+    marker = tmp_path / "child-alive"
+    ok(
+        kernel,
+        f'cmd := exec.Command("sh", "-c", "while true; do date +%s%N > {marker}; sleep 0.05; done")\n'
+        "cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}\n_ = cmd.Start()",
+    )
+    deadline = time.monotonic() + 10
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists()
+    ok(kernel, "%reset")
+    time.sleep(0.3)
+    stamp = marker.read_text()
+    time.sleep(0.4)
+    assert marker.read_text() == stamp, "a child the cell started in its own session outlived %reset"

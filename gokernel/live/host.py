@@ -18,14 +18,16 @@ import selectors
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from .. import runner
+from ..fresh import too_large_notice
 from ..linemap import CellFileMap
-from ..streams import StderrFilter, display_bundle
+from ..streams import Coalescer, StderrFilter, display_bundle
 
 READ_SIZE = 1 << 16
 
@@ -59,7 +61,7 @@ def _high_fd(fd: int) -> int:
 
 
 class HostProcess:
-    def __init__(self, binary: Path, *, cwd: str, env: Mapping[str, str]) -> None:
+    def __init__(self, binary: Path, *, cwd: str, env: Mapping[str, str], display_limit: int | None = None) -> None:
         side_r, side_w = os.pipe()
         cmd_r, cmd_w = os.pipe()
 
@@ -74,10 +76,13 @@ class HostProcess:
                 with contextlib.suppress(OSError):
                     os.close(fd)
 
+        # Every process a cell starts carries the session's token, so none escapes the session's end (Setsid).
+        self.processes = runner.RunProcesses()
+        self.display_limit = display_limit
         self.proc = subprocess.Popen(
             [str(binary)],
             cwd=cwd,
-            env=dict(env),
+            env=self.processes.environ(env),
             stdin=subprocess.DEVNULL,  # each cell gets its own stdin pipe inside the host
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -85,6 +90,7 @@ class HostProcess:
             preexec_fn=preexec,
             close_fds=False,
         )
+        self.processes.track(self.proc.pid)
         os.close(side_w)
         os.close(cmd_r)
         self._side = side_r
@@ -125,7 +131,9 @@ class HostProcess:
         assert self.proc.stdout and self.proc.stderr
         out_fd, err_fd = self.proc.stdout.fileno(), self.proc.stderr.fileno()
         decoders = {out_fd: runner._Decoder(), err_fd: runner._Decoder()}
-        records = runner.SideChannelReader()
+        records = runner.SideChannelReader(limit=self.display_limit)
+        # A flood of short writes must become few messages (one per line lost most of them in the frontend).
+        batched = {out_fd: Coalescer(self._stdout), err_fd: Coalescer(self.stderr_filter.feed)}
         sel = selectors.DefaultSelector()
         for fd in (out_fd, err_fd, self._side):
             sel.register(fd, selectors.EVENT_READ)
@@ -134,7 +142,11 @@ class HostProcess:
         def text(fd: int, data: bytes) -> None:
             decoded = decoders[fd](data)
             if decoded:
-                (self._stdout if fd == out_fd else self.stderr_filter.feed)(decoded)
+                batched[fd].feed(decoded)
+
+        def flush() -> None:
+            for coalescer in batched.values():
+                coalescer.flush()
 
         def drain() -> None:
             # What the cell wrote before it reported completion is already in the pipes: show it first.
@@ -151,7 +163,9 @@ class HostProcess:
 
         try:
             while open_fds:
-                for key, _ in sel.select(0.5):
+                due = [d for d in (c.due() for c in batched.values()) if d is not None]
+                wait = min([0.5, *(max(d - time.monotonic(), 0.0) for d in due)])
+                for key, _ in sel.select(wait):
                     fd = int(key.fd)
                     try:
                         data = os.read(fd, READ_SIZE)
@@ -171,17 +185,24 @@ class HostProcess:
                         text(fd, data)
                         continue
                     for tag, payload in records.feed(data):
-                        if tag == "display":
+                        if tag == runner.SideChannelReader.TOO_LARGE:
+                            flush()
+                            self._stderr(too_large_notice(payload, self.display_limit or 0))
+                        elif tag == "display":
                             bundle = display_bundle(payload)
                             if bundle:
                                 self._display(bundle)
                         elif tag == "done":
                             drain()
+                            flush()
                             self.events.put(Event("done", payload))
                         elif tag in ("result", "ready"):
                             self.events.put(Event(tag, payload))
+                for coalescer in batched.values():
+                    coalescer.tick()
         finally:
             sel.close()
+            flush()
             self.stderr_filter.close()
             code = self.proc.wait()
             self.alive = False
@@ -227,6 +248,7 @@ class HostProcess:
             os.close(self._cmd)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
+        self.processes.kill_all()  # children that left the process group (Setsid) too
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
         self._reader.join(timeout=5)

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import cells, diagnostics, render
+from .. import cells, diagnostics, render, streams
 from ..cellio import CellIO, CellOutcome, interrupted_outcome
 from ..decls import DeclStore
 from ..linemap import CellFileMap
@@ -78,9 +78,7 @@ class CellSink:
             self.cut = True
             room = max(self.limit - self.sent, 0)
             who = "goroutines still running after the cell" if self.idle else "the cell"
-            self.io.stderr(
-                f"\n[gokernel] output truncated after {self.limit // (1024 * 1024)} MB; {who} kept running\n"
-            )
+            self.io.stderr(streams.truncation_notice(self.limit, who))
             return text[:room] or None
         self.sent += len(text)
         return text
@@ -153,7 +151,9 @@ class LiveSession:
             if self.rewriter is not None:
                 self.rewriter.close()
             self.rewriter = Rewriter(rewriter_bin, cwd=self.scratch.root, env={**env, "GOKERNEL_GO_BIN": tc.go})
-        self.host = HostProcess(host_bin, cwd=self.cwd, env=env)
+        self.host = HostProcess(
+            host_bin, cwd=self.cwd, env=env, display_limit=streams.output_limit(env, self.output_limit)
+        )
         self.toolchain = tc
         self.seq = 0
 
@@ -287,7 +287,9 @@ class LiveSession:
     ) -> CellOutcome:
         assert self.host and self.builder
         host = self.host
-        host.set_sink(CellSink(io, self.output_limit))
+        limit = streams.output_limit(env, self.output_limit)
+        host.display_limit = limit
+        host.set_sink(CellSink(io, limit))
         result: str | None = None
         done: dict[str, Any] | None = None
         exit_code: int | None = None
