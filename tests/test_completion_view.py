@@ -189,3 +189,20 @@ def test_kept_import_paths_are_imported_blank_unless_referenced() -> None:
     view = compose_view("strings.", 0, DeclStore(), [], STD, keep_paths=("bytes", "strings", "C"))
     assert '\t_ "bytes"' in view.text and '\t"strings"' in view.text and '_ "strings"' not in view.text
     assert '"C"' not in view.text and view.paths == {"bytes", "strings"}
+
+
+def test_a_gopls_that_exits_is_restarted_a_few_times_then_given_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    broken = tmp_path / "gopls"
+    broken.write_text("#!/bin/sh\nexit 3\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("GOKERNEL_GOPLS", str(broken))
+    notices: list[str] = []
+    svc = LanguageService(GoSession(ScratchModule(tmp_path / "scratch")), say=notices.append)
+    started = time.monotonic()
+    for _ in range(6):
+        assert svc.complete("strings.", 8) is None
+    assert time.monotonic() - started < 10  # each failure is quick, not a 2 s wait
+    assert svc.state == "unavailable" and svc.reason == "gopls kept exiting"
+    assert len(notices) == 3 and svc.server is None

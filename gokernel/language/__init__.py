@@ -77,8 +77,23 @@ class LanguageService:
             job = self._jobs.get()
             try:
                 job()
+            except LspError as e:
+                # gopls died or did not load the workspace in time: the next request may start it again.
+                self._drop_server(f"gopls failed to start: {e}")
             except Exception as e:  # noqa: BLE001 - a failed start must leave the kernel's fallback working
+                self._drop_server()
                 self._set_unavailable(f"gopls failed to start: {e}")
+
+    def _drop_server(self, reason: str = "") -> None:
+        with self._lock:
+            server, self.server = self.server, None
+            if reason and self.state == "starting":
+                self.state, self.reason = "idle", reason
+        if server is not None:
+            server.stop()
+        if reason:
+            self.say(f"gokernel: {reason}")
+            self._ready.set()
 
     def _set_unavailable(self, reason: str) -> None:
         with self._lock:
