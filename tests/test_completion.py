@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyter_client.manager import KernelManager
 
 from gokernel import toolchains
 from gokernel.language import gopls
@@ -191,6 +192,34 @@ def test_inspect_std_and_a_notebook_func_with_a_doc_comment(kernel: GoKernelDriv
     ok(kernel, '// Greet says hello to name.\nfunc Greet(name string) string { return "hi " + name }')
     text = inspect(kernel, "Greet")["data"]["text/plain"]
     assert "func Greet(name string) string" in text and "Greet says hello to name." in text
+
+
+def test_members_of_an_attached_project_package(gopls_installed: Path) -> None:
+    # A notebook inside a Go module (examples/project): its packages are attached to the scratch module.
+    notebooks = Path(__file__).resolve().parent.parent / "examples" / "project" / "notebooks"
+    km = KernelManager(kernel_name="go")
+    km.start_kernel(cwd=str(notebooks), env={**os.environ, "JPY_SESSION_NAME": str(notebooks / "explore.ipynb")})
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        code = 'import "example.com/shapes/stats"\nstats.Mean([]float64{1, 2})'
+        assert kc.execute_interactive(code, timeout=120)["content"]["status"] == "ok"
+        deadline = time.monotonic() + 120
+        while True:
+            reply = kc.complete("stats.Me", 8, reply=True, timeout=30)["content"]
+            if types(reply) or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert types(reply) == {
+            "Mean": ("function", "func(xs []float64) float64"),
+            "Median": ("function", "func(xs []float64) float64"),
+        }
+        doc = kc.inspect("stats.Median", 8, reply=True, timeout=30)["content"]["data"]["text/plain"]
+        assert "Median returns the middle value of xs" in doc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
 
 
 # ---- lifecycle --------------------------------------------------------------------------------------------
