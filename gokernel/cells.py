@@ -330,7 +330,9 @@ def split(source: str) -> ParsedCell:
             imports.extend(_imports(node, data, attached))
             continue
         classified = _classify_decl(node)
-        if classified is None:
+        # A `var` after the cell's first statement is a statement too: it runs in the order written (its
+        # initialiser may use what the statements before it did: `os.Setenv(...)`, `x := 1`).
+        if classified is None or (classified[0] == "var" and stmt_nodes and node.type == "var_declaration"):
             stmt_nodes.append(node)
             continue
         kind, names = classified
@@ -352,6 +354,8 @@ def split(source: str) -> ParsedCell:
             left = n.child_by_field_name("left")
             if left is not None:
                 defines.extend(_text(c) for c in left.named_children if c.type == "identifier" and _text(c) != "_")
+        elif n.type == "var_declaration":
+            defines.extend(_spec_names(n, ("var_spec",)))
     defines = list(dict.fromkeys(defines))
     cell_level = set(defines)
 

@@ -360,3 +360,11 @@ def test_the_kernels_helpers_add_no_init_work() -> None:
         assert "init main @" not in ex.stream("stderr"), ex.stream("stderr")
     finally:
         k.shutdown()
+
+
+def test_var_statements_run_in_the_order_written(kernel: GoKernelDriver) -> None:
+    ex = ok(kernel, 'os.Setenv("GK_ORDER", "1")\nvar foo = os.Getenv("GK_ORDER")\nfmt.Println("foo =", foo)')
+    assert ex.stream() == "foo = 1\n"
+    assert ok(kernel, "x := 1\nvar y = x + 1\ny").result == "2"
+    # A var before any statement stays a declaration of the notebook, which funcs of the cell can use.
+    assert ok(kernel, "var hits = 0\nfunc hit() int { hits++; return hits }\nhit()").result == "1"
