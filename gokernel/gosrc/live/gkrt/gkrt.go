@@ -22,12 +22,12 @@ type interruptSignal struct{}
 func (*interruptSignal) Error() string { return "interrupted" }
 
 var (
-	interrupting atomic.Bool
+	interrupting  atomic.Bool
 	cellGoroutine atomic.Int64
-	pending      func()
-	pendingMu    sync.Mutex
-	sideMu       sync.Mutex
-	side         = os.NewFile(3, "gokernel-side")
+	pending       func()
+	pendingMu     sync.Mutex
+	sideMu        sync.Mutex
+	side          = os.NewFile(3, "gokernel-side")
 )
 
 // Check is inlined at loop heads and function entries: one atomic load unless an interrupt is pending.
