@@ -38,6 +38,7 @@ from .fresh import FreshMode
 from .go_magic import ToolchainSession, run_go_magic
 from .linemap import CellLoc
 from .live import tools as live_tools
+from .live.rewriter import Rewriter, RewriterError
 from .live.session import LiveSession, platform_reason
 from .scratch import DISPLAY_IMPORT_PATH, ScratchModule
 from .streams import LineBuffer, output_limit, truncation_notice
@@ -104,6 +105,7 @@ class GoSession:
         self.live = LiveSession(scratch, output_limit=output_limit, cwd=self.cwd)
         self._live_unavailable: dict[str, str] = {}  # toolchain id -> why live cannot run with it
         self._mode_told = False
+        self._checker: Rewriter | None = None  # the live rewriter, used by fresh mode as a type checker
         self.current_mode: str | None = None  # the mode of the last cell, for the sidebar
 
     # ---- toolchain -------------------------------------------------------------------------
@@ -420,10 +422,38 @@ class GoSession:
                 io.stderr(f"[gokernel] the live session is unavailable ({e}); this and later cells run in fresh mode\n")
                 outcome = self.fresh.run_cell(parsed, cell_no, store, std, tc, env, io, self.store_sources())
         else:
-            outcome = self.fresh.run_cell(parsed, cell_no, store, std, tc, env, io, self.store_sources())
+            show = not self._trailing_call_without_value(parsed, cell_no, store, std, tc, env)
+            outcome = self.fresh.run_cell(
+                parsed, cell_no, store, std, tc, env, io, self.store_sources(), show_result=show
+            )
         if outcome.kept:
             self.store = store
         return outcome
+
+    def _trailing_call_without_value(
+        self,
+        parsed: cells.ParsedCell,
+        cell_no: int,
+        store: DeclStore,
+        std: Mapping[str, str],
+        tc: Toolchain,
+        env: Mapping[str, str],
+    ) -> bool:
+        """Fresh mode asks the live session's type checker whether a trailing call's value is worth showing
+        (`p := fmt.Println; p("a")` returns a writer's byte count); False when it cannot tell."""
+        if not parsed.trailing_is_call or compose.is_void_call(parsed.trailing_callee, self.fresh.known_void):
+            return False
+        try:
+            if self._checker is None:
+                live_tools.write_host_sources(self.scratch)  # the checker resolves scratch/gkrt
+                self._checker = Rewriter(live_tools.rewriter_binary(tc, env), cwd=self.scratch.root, env=env)
+            request = fresh_check_request(parsed, cell_no, store, std)
+            request["env"] = [f"{k}={v}" for k, v in env.items()]
+            answer = self._checker.rewrite(request)
+        except (live_tools.LiveUnavailable, RewriterError, OSError, ValueError):
+            self._checker = None
+            return False
+        return not answer.errors and not answer.internal and not answer.has_result
 
     def _join_prewarm(self) -> None:
         if self._prewarm_thread is not None:
@@ -433,6 +463,8 @@ class GoSession:
 
     def shutdown(self) -> None:
         self.live.shutdown()
+        if self._checker is not None:
+            self._checker.close()
 
     # ---- %%test / %%bench ------------------------------------------------------------------
     def _test_setup(
@@ -610,6 +642,36 @@ class GoSession:
         if failed:
             return CellOutcome.error("BenchmarkFailure", "benchmark run failed", [bundle["text/plain"]])
         return CellOutcome()
+
+
+def fresh_check_request(
+    parsed: cells.ParsedCell, cell_no: int, store: DeclStore, std: Mapping[str, str]
+) -> dict[str, Any]:
+    """A rewriter request that type-checks the cell with the notebook's declarations (all in the cell's own
+    package: only the answer about its trailing expression is used)."""
+    decls = [
+        {"src": d.decl.source, "cell": d.cell_no, "line": d.decl.line} for d in store.decls if d.cell_no != cell_no
+    ]
+    decls += [{"src": d.source, "cell": cell_no, "line": d.line} for d in parsed.decls if d.kind != "var"]
+    stmts = [{"src": d.source, "cell": cell_no, "line": d.line} for d in parsed.decls if d.kind == "var"]
+    stmts += [{"src": st.source, "cell": cell_no, "line": st.line} for st in parsed.statements]
+    imports = [
+        {"name": i.imp.name or "", "path": i.imp.path, "cell": False} for i in store.imports if i.imp.path != "C"
+    ]
+    idents = {i.imp.ident for i in store.imports}
+    refs = set(parsed.refs).union(*(d.decl.refs for d in store.decls))
+    for name in sorted(refs - idents - store.names()):
+        if name in std:
+            alias = "" if cells.guess_package_name(std[name]) == name else name
+            imports.append({"name": alias, "path": std[name], "cell": False})
+    return {
+        "pkg": "scratch/live/check",
+        "cell": cell_no,
+        "imports": imports,
+        "prior": [],
+        "decls": decls,
+        "stmts": stmts,
+    }
 
 
 def _needs_go_command(parsed: cells.ParsedCell) -> str:

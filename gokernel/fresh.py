@@ -84,10 +84,14 @@ class FreshMode:
         env: Mapping[str, str],
         io: CellIO,
         sources: dict[int, str],
+        *,
+        show_result: bool = True,
     ) -> CellOutcome:
         binary = str(self.scratch.own_dir / "cell")  # this kernel's own: another kernel may share the module
         with self.scratch.lock:
-            composed = compose.compose(store, parsed, cell_no, std=std, mode="run", known_void=self.known_void)
+            composed = compose.compose(
+                store, parsed, cell_no, std=std, mode="run", known_void=self.known_void, show_result=show_result
+            )
             self.scratch.write(composed.files)
             res = self.build([], env, tc, binary, composed.files)
             void_result = (

@@ -368,3 +368,11 @@ def test_var_statements_run_in_the_order_written(kernel: GoKernelDriver) -> None
     assert ok(kernel, "x := 1\nvar y = x + 1\ny").result == "2"
     # A var before any statement stays a declaration of the notebook, which funcs of the cell can use.
     assert ok(kernel, "var hits = 0\nfunc hit() int { hits++; return hits }\nhit()").result == "1"
+
+
+def test_trailing_call_results_are_judged_by_type(kernel: GoKernelDriver) -> None:
+    """A writer's (n int, err error) is not a result worth showing, whatever the callee is called."""
+    ex = ok(kernel, 'pr := fmt.Println\npr("a")')
+    assert ex.stream() == "a\n" and ex.result is None
+    assert ok(kernel, 'strconv.Atoi("12")').result == "12 <nil>"
+    assert ok(kernel, 'w := os.Stdout\nw.WriteString("b\\n")').result is None
