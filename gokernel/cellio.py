@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from .diagnostics import Diagnostic
 
 
 class CellIO(Protocol):
@@ -35,5 +38,26 @@ class CellOutcome:
         return self
 
 
-def interrupted_outcome() -> CellOutcome:
-    return CellOutcome.error("KeyboardInterrupt", "interrupted", ["KeyboardInterrupt: the program was stopped"])
+def interrupted_outcome(what: str = "the cell's program") -> CellOutcome:
+    """The reply of a cell the user stopped; `what` names what was stopped ("go test", "the build", ...).
+
+    "KeyboardInterrupt" is Python's word for it; a Go notebook says Interrupted.
+    """
+    message = f"{what} was stopped"
+    return CellOutcome.error("Interrupted", message, [f"Interrupted: {message}"])
+
+
+def compile_error_outcome(diags: Sequence[Diagnostic], *, suffix: str = "", fallback: str = "") -> CellOutcome:
+    """The error reply of a cell that did not compile; the caller has shown every error in the card.
+
+    Frontends print the reply's traceback in red under the card, so it is one summary line (the first
+    error and how many more), not the card's text again.
+    """
+    positioned = [d for d in diags if d.line]
+    first = positioned[0] if positioned else (diags[0] if diags else None)
+    evalue = (
+        str(first) if first else fallback.strip().splitlines()[0] if fallback.strip() else "build failed"
+    ) + suffix
+    more = max(len(positioned) - 1, 0)
+    summary = f"CompileError: {evalue}" + (f" (and {more} more error{'s' if more != 1 else ''} above)" if more else "")
+    return CellOutcome.error("CompileError", evalue, [summary])

@@ -32,7 +32,7 @@ from . import (
     toolchains,
 )
 from .atomic import write_if_changed
-from .cellio import CellIO, CellOutcome, interrupted_outcome
+from .cellio import CellIO, CellOutcome, compile_error_outcome, interrupted_outcome
 from .decls import DeclStore
 from .fresh import FreshMode
 from .go_magic import ToolchainSession, run_go_magic
@@ -49,7 +49,32 @@ DEFAULT_OUTPUT_LIMIT = 10 * 1024 * 1024
 PROGRESS_INTERVAL = 0.25
 
 
-__all__ = ["CellIO", "CellOutcome", "GoSession", "interrupted_outcome"]
+__all__ = ["CellIO", "CellOutcome", "GoSession", "ReportDisplay", "interrupted_outcome"]
+
+
+class ReportDisplay:
+    """The one output of a %%test/%%bench cell: progress while `go test` runs, then the report in its place.
+
+    Every bundle goes to the same display_id and all but the first as update_display_data, so the final
+    report replaces the progress line instead of appearing below it (nothing stale stays in the cell).
+    """
+
+    def __init__(self, io: CellIO) -> None:
+        self.io = io
+        self.display_id = f"gokernel-report-{time.monotonic_ns()}"
+        self.shown = False
+
+    def show(self, bundle: dict[str, Any]) -> None:
+        self.io.display(bundle, display_id=self.display_id, update=self.shown)
+        self.shown = True
+
+    def progress(self, text: str, notes: list[str]) -> None:
+        self.show({"text/plain": "\n".join([text, *notes])})
+
+    def stopped(self) -> None:
+        # An interrupted run has no report: the progress line must not look as if it were still running.
+        if self.shown:
+            self.show({"text/plain": "■ interrupted: go test was stopped"})
 
 
 def cgo_available(env: Mapping[str, str], tc: Toolchain) -> tuple[bool, str]:
@@ -231,7 +256,7 @@ class GoSession:
             loc=CellLoc(cell_no, last),
         )
         io.display(render.render_diagnostics([diag], self.store_sources()))
-        return CellOutcome.error("CompileError", str(diag), [str(diag)])
+        return compile_error_outcome([diag])
 
     # ---- magics ----------------------------------------------------------------------------
     def _command(self, cmd: magics.LineMagic | magics.ShellCommand, io: CellIO) -> CellOutcome:
@@ -321,7 +346,7 @@ class GoSession:
             on_truncate=lambda n: io.stderr(truncation_notice(n, f"`{argv[0]}`")),
         )
         if res.interrupted:
-            return interrupted_outcome()
+            return interrupted_outcome(f"the command `{argv[0]}`")
         if res.returncode:
             return CellOutcome.error("CommandError", f"{argv[0]} exited with status {res.returncode}")
         return CellOutcome()
@@ -488,7 +513,8 @@ class GoSession:
         tc: Toolchain,
         env: Mapping[str, str],
         flags: list[str],
-        io: CellIO,
+        report: ReportDisplay,
+        notes: list[str],
     ) -> tuple[compose.Composed, testreport.TestRun, runner.ProcessResult]:
         with self.scratch.lock:
             composed = compose.compose(
@@ -496,7 +522,7 @@ class GoSession:
             )
             self.scratch.write(composed.files)
             self.fresh.forget_build()  # the test build replaced the sources the last cell binary came from
-            run, res = self._go_test(tc, env, flags, composed, io)
+            run, res = self._go_test(tc, env, flags, composed, report, notes)
         return composed, run, res
 
     def _go_test(
@@ -505,24 +531,19 @@ class GoSession:
         env: Mapping[str, str],
         flags: list[str],
         composed: compose.Composed,
-        io: CellIO,
+        report: ReportDisplay,
+        notes: list[str],
     ) -> tuple[testreport.TestRun, runner.ProcessResult]:
         parser = testreport.TestEventParser(linemap=composed.linemap)
-        display_id = f"gokernel-progress-{time.monotonic_ns()}"
-        last = [0.0]
-        shown = [False]
+        last = [time.monotonic()]
+        report.progress(f"▶ go test ({tc.version})…", notes)
 
         def on_line(line: str) -> None:
             parser.feed(line)
             now = time.monotonic()
             if now - last[0] >= PROGRESS_INTERVAL:
                 last[0] = now
-                io.display(
-                    {"text/plain": gotest.format_progress(parser.progress())},
-                    display_id=display_id,
-                    update=shown[0],
-                )
-                shown[0] = True
+                report.progress(gotest.format_progress(parser.progress()), notes)
 
         buf = LineBuffer(on_line)
         res = runner.run(
@@ -535,8 +556,6 @@ class GoSession:
         buf.close()
         for line in res.captured_stderr.splitlines():
             parser.feed(line)
-        if shown[0]:
-            io.display({"text/plain": gotest.format_progress(parser.progress())}, display_id=display_id, update=True)
         run = parser.result()
         if res.returncode and not (run.build_errors or run.tests or run.benchmarks):
             # Before Go 1.24, `go test -json` leaves compiler errors as plain text on stderr (no build events).
@@ -566,25 +585,26 @@ class GoSession:
         notes = list(inv.notes)
         if not race_ok and why and not any(why in n for n in notes):
             notes.append(why)
-        for n in notes:
-            io.stderr(f"[gokernel] {n}\n")
-        composed, run, res = self._compose_and_test(store, parsed, cell_no, tc, env, inv.go_test_args, io)
+        report = ReportDisplay(io)
+        composed, run, res = self._compose_and_test(store, parsed, cell_no, tc, env, inv.go_test_args, report, notes)
         if res.interrupted:
-            return interrupted_outcome()
+            report.stopped()
+            return interrupted_outcome("go test")
         bundle = render.render_test_report(
-            run, go_version=tc.version, race=inv.race, linemap=composed.linemap, cell_sources=self.store_sources()
+            run,
+            go_version=tc.version,
+            race=inv.race,
+            linemap=composed.linemap,
+            cell_sources=self.store_sources(),
+            notes=notes,
         )
-        io.display(bundle)
-        if not run.build_errors:
-            self.store = store
+        report.show(bundle)
         if run.build_errors:
-            first = run.build_errors[0]
-            return CellOutcome.error(
-                "CompileError", str(first), diagnostics.format_diagnostics(run.build_errors).splitlines()
-            )
-        if run.failed or res.returncode not in (0, None):
-            races = f", {len(run.races)} data race(s)" if run.races else ""
-            return CellOutcome.error("TestFailure", f"{run.failed} test(s) failed{races}", [bundle["text/plain"]])
+            return compile_error_outcome(run.build_errors)
+        self.store = store
+        if run.failed or run.races or res.returncode not in (0, None):
+            summary = render.failure_summary(run)
+            return CellOutcome.error("TestFailure", summary, [f"TestFailure: {summary}"])
         return CellOutcome()
 
     def run_benchmarks(self, args: str, code: str, cell_no: int | None, io: CellIO) -> CellOutcome:
@@ -607,23 +627,24 @@ class GoSession:
                 except (UnknownToolchainError, NoToolchainError) as e:
                     return CellOutcome.error("ToolchainError", str(e))
         runs: dict[str, testreport.TestRun] = {}
+        report = ReportDisplay(io)
+        notes = list(inv.notes)
         for target in targets:
             tenv = toolchains.go_environ(target, {**os.environ, **self.extra_env}, offline=self.toolchains.offline)
             if target.id != tc.id:
                 self.scratch.ensure_gomod(target.version)
-            composed, run, res = self._compose_and_test(store, parsed, cell_no, target, tenv, inv.go_test_args, io)
+            composed, run, res = self._compose_and_test(
+                store, parsed, cell_no, target, tenv, inv.go_test_args, report, notes
+            )
             if res.interrupted:
                 self.scratch.ensure_gomod(tc.version)
-                return interrupted_outcome()
+                report.stopped()
+                return interrupted_outcome("the benchmarks")
             if run.build_errors:
                 self.scratch.ensure_gomod(tc.version)
-                io.display(render.render_diagnostics(run.build_errors, self.store_sources()))
+                report.show(render.render_diagnostics(run.build_errors, self.store_sources()))
                 under = f" (with {target.version})" if len(targets) > 1 else ""
-                return CellOutcome.error(
-                    "CompileError",
-                    f"{run.build_errors[0]}{under}",
-                    diagnostics.format_diagnostics(run.build_errors).splitlines(),
-                )
+                return compile_error_outcome(run.build_errors, suffix=under)
             runs[f"{target.version} ({target.label})" if len(targets) > 1 else target.version] = run
         self.scratch.ensure_gomod(tc.version)
         self.store = store
@@ -634,13 +655,15 @@ class GoSession:
             go_version=targets[0].version,  # the main table shows the first toolchain's run
             previous=previous,
             compare_runs={k: r.benchmarks for k, r in runs.items()} if len(runs) > 1 else None,
+            notes=notes,
         )
         if len(runs) == 1:
             self.bench_history.record(main_run.benchmarks)
-        io.display(bundle)
+        report.show(bundle)
         failed = [r for r in runs.values() if r.failed]
         if failed:
-            return CellOutcome.error("BenchmarkFailure", "benchmark run failed", [bundle["text/plain"]])
+            summary = f"{len(failed)} benchmark run{'s' if len(failed) != 1 else ''} failed"
+            return CellOutcome.error("BenchmarkFailure", summary, [f"BenchmarkFailure: {summary}"])
         return CellOutcome()
 
 

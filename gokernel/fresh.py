@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from . import cells, compose, diagnostics, fastbuild, render, runner
-from .cellio import CellIO, CellOutcome, interrupted_outcome
+from .cellio import CellIO, CellOutcome, compile_error_outcome, interrupted_outcome
 from .decls import DeclStore
 from .linemap import LineMap
 from .scratch import ScratchModule
@@ -149,13 +149,11 @@ class FreshMode:
         self, res: runner.ProcessResult, linemap: LineMap, io: CellIO, sources: dict[int, str]
     ) -> CellOutcome:
         if res.interrupted:
-            return interrupted_outcome()
+            return interrupted_outcome("the build")
         text = res.captured_stderr + res.captured_stdout
         diags = diagnostics.parse_build_output(text, linemap)
         io.display(render.render_diagnostics(diags, sources), display_id=None)
-        first = next((d for d in diags if d.line), diags[0] if diags else None)
-        evalue = str(first) if first else "build failed"
-        return CellOutcome.error("CompileError", evalue, diagnostics.format_diagnostics(diags).splitlines() or [text])
+        return compile_error_outcome(diags, fallback=text)
 
     def run_binary(
         self, binary: str | Path, linemap: LineMap, env: Mapping[str, str], io: CellIO, *, limit: int
@@ -191,7 +189,7 @@ class FreshMode:
         )
         errf.close()
         if res.interrupted:
-            return interrupted_outcome()
+            return interrupted_outcome("the program")
         captured = errf.captured  # computed from the bounded capture on each access: once
         if res.returncode != 0:
             if captured:

@@ -150,6 +150,16 @@ def _summary_counts(run: TestRun) -> str:
     return ", ".join(parts)
 
 
+def failure_summary(run: TestRun) -> str:
+    """What went wrong, in a few words ("1 failed, 1 data race"): the error reply's one line."""
+    parts = [p for p in _summary_counts(run).split(", ") if not p.endswith(" passed")]
+    return ", ".join(parts) or "the test binary failed"
+
+
+def _notes_html(notes: Sequence[str]) -> str:
+    return "".join(f"<div class='gk-muted'>{_e(n)}</div>" for n in notes)
+
+
 def _slowest(run: TestRun) -> set[str]:
     timed = [c for c in run.all_tests() if c.elapsed and c.status != "skip"]
     timed.sort(key=lambda c: c.elapsed or 0.0, reverse=True)
@@ -277,7 +287,13 @@ def _case_text(case: TestCase, depth: int, linemap: LineMap) -> list[str]:
 
 
 def render_test_report(
-    run: TestRun, *, go_version: str, race: bool, linemap: LineMap, cell_sources: Mapping[int, str]
+    run: TestRun,
+    *,
+    go_version: str,
+    race: bool,
+    linemap: LineMap,
+    cell_sources: Mapping[int, str],
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     ok = run.ok and not run.races
     total = len(run.all_tests())
@@ -289,7 +305,8 @@ def render_test_report(
     body = [f"<div class='gk-sum {'gk-ok' if ok else 'gk-bad'}'>{head_icon} {_e(counts)}"]
     noun = "test" if total == 1 else "tests"
     body.append(f" <span class='gk-meta'>— {total} {noun} · {_e(meta)}</span></div>")
-    text = [f"{head_icon} {counts} ({total} {noun}) in {meta}"]
+    text = [f"{head_icon} {counts} ({total} {noun}) in {meta}", *notes]
+    body.append(_notes_html(notes))
 
     if run.build_errors:
         diag = render_diagnostics(run.build_errors, cell_sources)
@@ -472,6 +489,7 @@ def render_bench_report(
     go_version: str,
     previous: Sequence[BenchResult] | Mapping[str, Sequence[BenchResult]] | None = None,
     compare_runs: Mapping[str, Sequence[BenchResult] | Mapping[str, Sequence[BenchResult]]] | None = None,
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     current = _as_groups(groups)
     units = _units(current)
@@ -483,7 +501,8 @@ def render_bench_report(
         meta += f" · GOMAXPROCS {','.join(map(str, procs))}"
     title = f"{len(current)} benchmark{'s' if len(current) != 1 else ''}"
     body = [f"<div class='gk-sum gk-ok'>◆ {_e(title)} <span class='gk-meta'>— {_e(meta)}</span></div>"]
-    text = [f"{title} ({meta})"]
+    text = [f"{title} ({meta})", *notes]
+    body.append(_notes_html(notes))
     if not current:
         body.append(
             "<div class='gk-muted'>no benchmark results (does the cell declare func BenchmarkX(b *testing.B)?)</div>"

@@ -29,6 +29,10 @@ class Execution:
     def of_type(self, msg_type: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["msg_type"] == msg_type]
 
+    def displays(self) -> list[dict[str, Any]]:
+        """display_data and update_display_data messages, in arrival order."""
+        return [m for m in self.messages if m["msg_type"] in ("display_data", "update_display_data")]
+
     def stream(self, name: str = "stdout") -> str:
         return "".join(m["content"]["text"] for m in self.of_type("stream") if m["content"]["name"] == name)
 

@@ -88,6 +88,24 @@ def test_compile_error_points_to_cell_line(kernel: GoKernelDriver) -> None:
     assert "main.go" not in "\n".join(content["traceback"])
     html = [m for m in ex.of_type("display_data") if "text/html" in m["content"]["data"]]
     assert html and "undefinedThing" in html[0]["content"]["data"]["text/html"]
+    # Shown once: the card has the details, the red traceback under it is one summary line.
+    assert content["traceback"] == [f"CompileError: {content['evalue']}"]
+
+
+@pytest.mark.parametrize("mode", ["live", "fresh"])
+def test_several_compile_errors_are_one_card_and_a_one_line_traceback(kernel: GoKernelDriver, mode: str) -> None:
+    before = ok(kernel, "%mode").stream().split(":")[0]
+    ok(kernel, f"%mode {mode}")
+    try:
+        ex = kernel.execute("x := missingOne\ny := missingTwo\nfmt.Println(x, y)")
+        content = ex.reply["content"]
+        assert content["ename"] == "CompileError"
+        assert content["traceback"] == [f"CompileError: {content['evalue']} (and 1 more error above)"]
+        [card] = [m["content"]["data"] for m in ex.of_type("display_data")]
+        assert "missingOne" in card["text/html"] and "missingTwo" in card["text/html"]
+        assert ex.stream("stderr") == ""
+    finally:
+        ok(kernel, f"%mode {before}")
 
 
 def test_panic_traceback_maps_frames_to_cells(kernel: GoKernelDriver) -> None:
@@ -182,7 +200,9 @@ def test_interrupt_stops_a_tight_loop_within_a_second(kernel: GoKernelDriver) ->
     elapsed = time.monotonic() - t0
     ex = result["ex"]
     assert isinstance(ex, Execution)
-    assert ex.status == "error" and ex.reply["content"]["ename"] == "KeyboardInterrupt"
+    assert ex.status == "error" and ex.reply["content"]["ename"] == "Interrupted"
+    assert ex.reply["content"]["evalue"].endswith("was stopped")  # says what was stopped
+    assert "KeyboardInterrupt" not in str(ex.reply["content"])
     assert elapsed < 1.0, elapsed
     assert ok(kernel, '"alive"').result == '"alive"'
 
@@ -200,7 +220,7 @@ def test_interrupt_stops_a_compile_under_way(tmp_path: Path) -> None:
         k.km.interrupt_kernel()
         t.join(30)
         elapsed = time.monotonic() - t0
-        assert result["ex"].reply["content"]["ename"] == "KeyboardInterrupt"
+        assert result["ex"].reply["content"]["ename"] == "Interrupted"
         assert elapsed < 1.5, elapsed
         assert ok(k, "%scratch").status == "ok"  # the kernel is still there
     finally:

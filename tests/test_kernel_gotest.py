@@ -34,12 +34,27 @@ def kernel(go_roots: dict[str, Path]) -> Iterator[GoKernelDriver]:
     k.shutdown()
 
 
-def report(ex: Execution, mime: str) -> dict[str, Any]:
-    found = [m["content"]["data"] for m in ex.of_type("display_data") if mime in m["content"]["data"]]
-    assert found, [list(m["content"]["data"]) for m in ex.of_type("display_data")]
+def report_bundle(ex: Execution, mime: str) -> dict[str, Any]:
+    found = [m["content"]["data"] for m in ex.displays() if mime in m["content"]["data"]]
+    assert found, [list(m["content"]["data"]) for m in ex.displays()]
     data = found[-1]
     assert data["text/plain"] and data["text/html"]  # every report has a text fallback and HTML
-    return dict(data[mime])
+    return dict(data)
+
+
+def report(ex: Execution, mime: str) -> dict[str, Any]:
+    return dict(report_bundle(ex, mime)[mime])
+
+
+def assert_one_report(ex: Execution) -> None:
+    """Progress and report share one display (the report replaces it); nothing goes to stderr."""
+    shown = ex.displays()
+    assert shown and shown[0]["msg_type"] == "display_data", [m["msg_type"] for m in shown]
+    assert all(m["msg_type"] == "update_display_data" for m in shown[1:])
+    assert {m["content"]["transient"].get("display_id") for m in shown} == {
+        shown[0]["content"]["transient"]["display_id"]
+    }
+    assert ex.stream("stderr") == "" and ex.stream() == ""
 
 
 def test_race_is_reported_with_frames_mapped_to_cells(kernel: GoKernelDriver) -> None:
@@ -56,8 +71,12 @@ def test_race_is_reported_with_frames_mapped_to_cells(kernel: GoKernelDriver) ->
     assert any(f["mapped"] == {"cell": decl_cell, "line": 3, "column": None} for f in frames), frames
     [test] = model["tests"]
     assert test["name"] == "TestCounter" and test["status"] == "fail" and test["race"]
-    text = next(m for m in ex.of_type("display_data") if TEST_MIME in m["content"]["data"])["content"]["data"]
+    text = report_bundle(ex, TEST_MIME)
     assert f"cell[{decl_cell}] line 3" in text["text/plain"]
+    # One output: the report replaced the progress line; the reply is a summary, not the report again.
+    assert_one_report(ex)
+    assert ex.reply["content"]["traceback"] == [f"TestFailure: {ex.reply['content']['evalue']}"]
+    assert ex.reply["content"]["evalue"] in ("1 failed, 1 data race", "1 failed, 2 data races")
 
 
 def test_fixed_with_a_mutex_passes_with_subtests(kernel: GoKernelDriver) -> None:
@@ -85,11 +104,15 @@ def test_failing_assertion_points_at_the_cell_line(kernel: GoKernelDriver) -> No
     n = ex.reply["content"]["execution_count"]
     plain = report(ex, TEST_MIME)
     assert plain["tests"][0]["status"] == "fail"
-    text = "\n".join(m["content"]["data"]["text/plain"] for m in ex.of_type("display_data"))
+    text = report_bundle(ex, TEST_MIME)["text/plain"]
     assert f"cell[{n}] line 4" in text and "math is 2" in text
+    assert_one_report(ex)
+    assert ex.reply["content"]["traceback"] == ["TestFailure: 1 failed"]
+    # The notes that used to be a stderr banner are part of the report.
+    assert "running this cell's tests: TestWrong" in text
     # Program output in HTML is escaped, never markup.
     ex = kernel.execute('%%test\nfunc TestShout(t *testing.T) {\n\tt.Log("<script>x</script>")\n\tt.Fail()\n}')
-    html = next(m for m in ex.of_type("display_data") if TEST_MIME in m["content"]["data"])["content"]["data"]
+    html = report_bundle(ex, TEST_MIME)
     assert "<script>x" not in html["text/html"] and "&lt;script&gt;x" in html["text/html"]
 
 
@@ -101,12 +124,8 @@ def test_bench_statistics_and_comparison_with_the_previous_run(kernel: GoKernelD
     ns = model["summary"]["BenchmarkConcat"]["ns/op"]
     assert ns["n"] == 5 and ns["lo"] <= ns["median"] <= ns["hi"]
     assert model["summary"]["BenchmarkConcat"]["allocs/op"]["median"] >= 1  # -benchmem is on
-    assert (
-        "<svg"
-        in next(m for m in first.of_type("display_data") if BENCH_MIME in m["content"]["data"])["content"]["data"][
-            "text/html"
-        ]
-    )
+    assert "<svg" in report_bundle(first, BENCH_MIME)["text/html"]
+    assert_one_report(first)
     second = report(kernel.execute("%%bench -count 5 -benchtime 20ms", timeout=300), BENCH_MIME)
     [comparison] = second["comparisons"]
     row = comparison["rows"][0]
@@ -119,6 +138,7 @@ def test_bench_across_two_go_versions(kernel: GoKernelDriver) -> None:
     ex = kernel.execute(f"%%bench -count 3 -benchtime 10ms --go {GO_OLD},{GO_NEW}", timeout=600)
     assert ex.status == "ok", ex.reply["content"]
     model = report(ex, BENCH_MIME)
+    assert_one_report(ex)  # one display for both toolchains' progress and the report
     [comparison] = model["comparisons"]
     assert model["go_version"] == f"go{GO_OLD}"  # the main table is the first toolchain's run
     # Labelled by version (and where each Go lives).
@@ -135,6 +155,8 @@ def test_build_error_under_an_older_go_is_reported_not_lost(kernel: GoKernelDriv
         content = ex.reply["content"]
         assert content["ename"] == "CompileError" and f"go{GO_OLD}" in content["evalue"]
         assert "Loop" in content["evalue"] and "cell[" in content["evalue"]
+        assert content["traceback"] == [f"CompileError: {content['evalue']}"]  # the card has the details
+        assert "diagnostics" in str(ex.displays()[-1]["content"]["data"])
     finally:
         assert kernel.execute("%rm BenchmarkLoop").status == "ok"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import cells, diagnostics, render, streams
-from ..cellio import CellIO, CellOutcome, interrupted_outcome
+from ..cellio import CellIO, CellOutcome, compile_error_outcome, interrupted_outcome
 from ..decls import DeclStore
 from ..linemap import CellFileMap
 from ..scratch import ScratchModule
@@ -238,7 +238,7 @@ class LiveSession:
             rw = self.rewriter.rewrite(request)
         except KeyboardInterrupt:
             self._restart_rewriter()
-            return interrupted_outcome().not_kept()
+            return interrupted_outcome("the build").not_kept()
         except RewriterError as e:
             self._restart_rewriter()
             return CellOutcome.error("InternalError", str(e)).not_kept()
@@ -257,7 +257,7 @@ class LiveSession:
         pkg = str(request["pkg"])
         res, plugin = self.builder.build(pkg, rw.source, rw.imports, self.store.archives())
         if res.interrupted:
-            return interrupted_outcome().not_kept()
+            return interrupted_outcome("the build").not_kept()
         if res.returncode != 0:
             text = readable(res.captured_stderr + res.captured_stdout)
             diags = diagnostics.parse_build_output(text, CellFileMap())
@@ -346,13 +346,13 @@ class LiveSession:
         self._flush_stderr(host)
         host.set_sink(CellSink(io, self.output_limit, idle=True))
         if status == "interrupted":
-            return interrupted_outcome()
+            return interrupted_outcome("the cell (the session keeps its values and goroutines)")
         if status == "abandoned":
             io.stderr(
                 "[gokernel] the cell was blocked outside its own code (a channel, Sleep, Wait, I/O); its goroutine "
                 "was left waiting in the session\n"
             )
-            return interrupted_outcome()
+            return interrupted_outcome("the cell (its goroutine was left blocked in the session)")
         if status == "panic":
             message = readable(str(done.get("message", "")))
             trace = _panic_trace(str(done.get("stack", "")))
@@ -406,10 +406,7 @@ class LiveSession:
         for d in diags:
             d.message = readable(d.message)
         io.display(render.render_diagnostics(diags, sources))
-        first = next((d for d in diags if d.line), diags[0])
-        return CellOutcome.error(
-            "CompileError", str(first), diagnostics.format_diagnostics(diags).splitlines()
-        ).not_kept()
+        return compile_error_outcome(diags).not_kept()
 
     # ---- request -------------------------------------------------------------------------------
     def _request(
