@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.kernelspec import KernelSpecManager
+
 from . import _gonb
 from ._driver import CellRun, KernelSession
 from ._floor import WarmFloor, copy_module, go_env, measure_floor, run_timed
@@ -134,6 +136,7 @@ class Bench:
     gonb_hello: Summary | None = None
     gonb_start: Summary | None = None
     start_samples: list[float] = field(default_factory=list)  # kernel launch → kernel_info reply, every start
+    ipython_starts: list[float] = field(default_factory=list)  # the same for the stock IPython kernel
     last_token: str = ""
     first_cell_module: Path | None = None  # a copy of a first cell's module, for the cold-cache floor
     _n: int = 0
@@ -390,6 +393,18 @@ class Bench:
             self.gonb_hello, self.gonb_start = summarize(samples), summarize(starts)
             self.meta["gonb"] = "measured"
 
+    def kernel_starts(self) -> None:
+        """Start-up side by side: go and the stock IPython kernel (`python3`), alternated so both see the same load."""
+        if "python3" not in KernelSpecManager().find_kernel_specs():
+            return
+        for _ in range(self.opts.repeat):
+            for name, samples in (("go", self.start_samples), ("python3", self.ipython_starts)):
+                k = KernelSession(name, env=FRESH)
+                try:
+                    samples.append(k.start_seconds)
+                finally:
+                    k.shutdown()
+
     def discovery(self) -> None:
         if not (HERE / "discovery.py").exists():
             return
@@ -413,15 +428,18 @@ class Bench:
         self.guard("2 first cell after start, warm build cache", "s", self.first_cell_warm)
         self.guard("2 first cell 5 s after start, cold build cache", "s", self.first_cell_cold)
         self.guard("3 declaration cells", "s", self.after_decls)
+        self.guard("9 kernel start → kernel_info reply", "s", self.kernel_starts)
         if self.start_samples:
             s = summarize(self.start_samples)
+            ipy = summarize(self.ipython_starts) if self.ipython_starts else None
             self.rows.append(
                 Row(
                     "9 kernel start → kernel_info reply",
                     "s",
                     s,
                     gonb=self.gonb_start,
-                    checks=[Check("s", s.median, 1.0)],
+                    checks=[Check("s", s.median, 0.2), Check("×IPython", ratio(s.median, ipy and ipy.median), 1.0)],
+                    note=f"stock IPython kernel {ipy.median:.3f} s median in this run" if ipy else "",
                 )
             )
         self.guard("discovery", "s", self.discovery)

@@ -1,6 +1,10 @@
 """The Jupyter side of gokernel: speaks the messaging protocol, delegates everything else.
 
 Execution lives in executor.GoSession, parsing in cells/magics, rendering in render.
+
+Start-up: the kernel_info reply is what a frontend waits for after a start, and it needs only the toolchain's
+version. Everything else (the executor with tree-sitter, the live session, gopls glue, rendering: ~0.1 s of
+imports) is imported and built on first use, which is right after that reply (the pre-warm), so no cell waits.
 """
 
 from __future__ import annotations
@@ -10,17 +14,18 @@ import os
 import re
 import subprocess
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ipykernel._version import kernel_protocol_version  # what the base class implements
 from ipykernel.kernelbase import Kernel
 
-from . import __version__, cells, kernelstate, language, magics
-from .executor import CellIO, CellOutcome, GoSession, interrupted_outcome
+from . import __version__, kernelstate, toolchains
+from .cellio import CellIO, CellOutcome, interrupted_outcome
 from .history import History
-from .magics import CELL_MAGICS, LINE_MAGICS
-from .scratch import ScratchModule
 from .toolchains import NoToolchainError, UnknownToolchainError
+
+if TYPE_CHECKING:
+    from .executor import GoSession
 
 GO_KEYWORDS = [
     "break",
@@ -154,21 +159,36 @@ class GoKernel(Kernel):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        notebook = os.environ.get("JPY_SESSION_NAME")
-        self.go = GoSession(ScratchModule.for_notebook(notebook), notebook=notebook)
-        self.notebook = notebook
+        self.notebook = os.environ.get("JPY_SESSION_NAME")
+        self._go: GoSession | None = None
+        self._go_lock = threading.Lock()
         self.kernel_id = kernelstate.kernel_id_from_connection_file(self._connection_file())
         self.history = History()
         self._write_state()
         # The pre-warm `go build` competes for the CPU with the kernel's own start-up: begin it once the
         # client has its kernel_info reply (or after a few seconds for clients that never ask).
-        timer = threading.Timer(3.0, self.go.prewarm)
+        timer = threading.Timer(3.0, lambda: self.go.prewarm())
         timer.daemon = True
         timer.start()
 
+    @property
+    def go(self) -> GoSession:
+        """The notebook's Go session, built (and its modules imported) on first use, not at kernel start."""
+        with self._go_lock:  # first used from the event loop or from the pre-warm timer thread
+            if self._go is not None:
+                return self._go
+            from .executor import GoSession
+            from .scratch import ScratchModule
+
+            self._go = GoSession(ScratchModule.for_notebook(self.notebook), notebook=self.notebook)
+        self._write_state()  # now with the scratch dir
+        return self._go
+
     async def kernel_info_request(self, stream: Any, ident: Any, parent: Any) -> None:  # type: ignore[override]
         await super().kernel_info_request(stream, ident, parent)
-        self.go.prewarm()
+        # The reply is out, but clients also wait for the idle status sent after this handler returns: build
+        # the session (imports included) and warm the build cache on a thread, not here.
+        threading.Thread(target=lambda: self.go.prewarm(), name="gokernel-session", daemon=True).start()
 
     def _connection_file(self) -> str:
         try:
@@ -184,7 +204,9 @@ class GoKernel(Kernel):
     @property
     def language_info(self) -> dict[str, Any]:  # type: ignore[override]
         try:
-            version = self.go.toolchain().version.removeprefix("go")
+            # Before the first cell no %go use can have happened: the saved/default choice, without the session.
+            tc = self._go.toolchain() if self._go is not None else toolchains.active()
+            version = tc.version.removeprefix("go")
         except (NoToolchainError, UnknownToolchainError):
             version = ""
         return {
@@ -212,10 +234,11 @@ class GoKernel(Kernel):
         }
 
     def _write_state(self) -> None:
-        tc = self.go.last_toolchain
+        go = self._go  # at start-up (no session yet): the default toolchain, scratch dir filled in later
+        tc = go.last_toolchain if go is not None else None
         if tc is None:
             try:
-                tc = self.go.toolchain()
+                tc = go.toolchain() if go is not None else toolchains.active()
             except (NoToolchainError, UnknownToolchainError):
                 tc = None
         try:
@@ -225,9 +248,9 @@ class GoKernel(Kernel):
                     "notebook": self.notebook,
                     "toolchain_id": tc.id if tc else None,
                     "go_version": tc.version if tc else None,
-                    "scratch": str(self.go.scratch.root),
-                    "mode": self.go.current_mode,
-                    "project": self.go.project.file if self.go.project else None,
+                    "scratch": str(go.scratch.root) if go is not None else None,
+                    "mode": go.current_mode if go is not None else None,
+                    "project": go.project.file if go is not None and go.project else None,
                 },
             )
         except OSError as e:
@@ -264,6 +287,8 @@ class GoKernel(Kernel):
 
     # ---- is_complete / complete / inspect ----------------------------------------------------
     async def do_is_complete(self, code: str) -> dict[str, Any]:  # type: ignore[override]
+        from . import cells, magics
+
         status = cells.is_complete(magics.go_source(code))
         reply: dict[str, Any] = {"status": status}
         if status == "incomplete":
@@ -274,10 +299,14 @@ class GoKernel(Kernel):
 
     async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:  # type: ignore[override]
         # gopls (language/) when it answers within its budget, else the kernel's own names below.
+        from . import language
+
         reply = language.complete(self.go, code, cursor_pos)
         return reply if reply is not None else self._basic_complete(code, cursor_pos)
 
     def _basic_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:
+        from .magics import CELL_MAGICS, LINE_MAGICS
+
         m = _IDENT_AT_END.search(code[:cursor_pos])
         prefix = m.group(2) or "" if m else ""
         qualifier = (m.group(1) or "") if m else ""
@@ -312,6 +341,8 @@ class GoKernel(Kernel):
     async def do_inspect(
         self, code: str, cursor_pos: int, detail_level: int = 0, omit_sections: Any = ()
     ) -> dict[str, Any]:  # type: ignore[override]
+        from . import language
+
         reply = language.inspect(self.go, code, cursor_pos)
         if reply is not None:
             return reply
@@ -349,8 +380,11 @@ class GoKernel(Kernel):
         return {"status": "ok", "history": items}
 
     async def do_shutdown(self, restart: bool) -> dict[str, Any]:  # type: ignore[override]
-        language.shutdown(self.go)
-        self.go.shutdown()
+        if self._go is not None:  # a kernel that never ran a cell has no session (nor gopls) to stop
+            from . import language
+
+            language.shutdown(self._go)
+            self._go.shutdown()
         kernelstate.remove(self.kernel_id)
         return {"status": "ok", "restart": restart}
 
