@@ -216,6 +216,7 @@ class GoKernel(Kernel):
             "file_extension": ".go",
             "codemirror_mode": "go",
             "pygments_lexer": "go",
+            "nbconvert_exporter": "go",  # gokernel.nbexport, registered as an nbconvert.exporters entry point
         }
 
     @property

@@ -28,6 +28,7 @@ def test_kernel_info_has_the_go_version_and_the_first_cell_builds_the_session() 
         reply = k.kc.kernel_info(reply=True, timeout=30)["content"]
         assert reply["language_info"]["version"] == toolchains.active().version.removeprefix("go")
         assert reply["language_info"]["file_extension"] == ".go"
+        assert reply["language_info"]["nbconvert_exporter"] == "go"  # tests/test_export.py: that exporter
         ex = k.execute('fmt.Println("started")')
         assert ex.status == "ok" and ex.stream() == "started\n"
         assert k.execute("%go version").status == "ok"
