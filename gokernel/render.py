@@ -26,6 +26,9 @@ from gokernel.testreport import BenchResult, Frame, Race, TestCase, TestRun, con
 MIME_PREFIX = "application/vnd.gokernel."
 TIME_UNIT = "ns/op"
 SLOWEST_MARKED = 3
+# "slow" is relative to the run (several times its median test) and never below a floor a person notices.
+SLOW_FLOOR_SECS = 0.1
+SLOW_FACTOR = 3.0
 
 _CSS = """
 <style>
@@ -39,11 +42,13 @@ _CSS = """
 .gk-ok{--gk-accent:var(--jp-success-color1,#2e7d32)}.gk-bad{--gk-accent:var(--jp-error-color1,#c62828)}
 .gk-meta{font-weight:400;color:var(--jp-ui-font-color2,#666)}
 .gk-r table{border-collapse:collapse;margin:4px 0 8px}
-.gk-r th{text-align:left;font-weight:600;color:var(--jp-ui-font-color2,#666);
+.gk-r table td,.gk-r table th{text-align:left}
+.gk-r table td.num,.gk-r table th.num{text-align:right}
+.gk-r th{font-weight:600;color:var(--jp-ui-font-color2,#666);
  border-bottom:1px solid var(--jp-border-color1,#bbb);padding:3px 10px 3px 4px}
 .gk-r td{padding:2px 10px 2px 4px;border-bottom:1px solid var(--jp-border-color3,rgba(127,127,127,.15));
  vertical-align:top}
-.gk-r td.num,.gk-r th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.gk-r td.num,.gk-r th.num{font-variant-numeric:tabular-nums;white-space:nowrap}
 .gk-pass{color:var(--jp-success-color1,#2e7d32)}.gk-fail{color:var(--jp-error-color1,#c62828)}
 .gk-skip{color:var(--jp-warn-color1,#b26a00)}.gk-run{color:var(--jp-ui-font-color2,#666)}
 .gk-slow{font-size:11px;padding:0 4px;border-radius:3px;margin-left:6px;
@@ -161,9 +166,16 @@ def _notes_html(notes: Sequence[str]) -> str:
 
 
 def _slowest(run: TestRun) -> set[str]:
-    timed = [c for c in run.all_tests() if c.elapsed and c.status != "skip"]
+    """The few tests that stand out: among the slowest, above the floor and several times the median."""
+    # Parents include their subtests' time: compare leaves with leaves, or a suite would mark itself.
+    timed = [c for c in run.all_tests() if c.elapsed is not None and c.status != "skip" and not c.subtests]
+    if not timed:
+        return set()
+    times = sorted(c.elapsed or 0.0 for c in timed)
+    median = times[len(times) // 2] if len(times) % 2 else (times[len(times) // 2 - 1] + times[len(times) // 2]) / 2
+    limit = max(SLOW_FLOOR_SECS, SLOW_FACTOR * median)
     timed.sort(key=lambda c: c.elapsed or 0.0, reverse=True)
-    return {c.full_name for c in timed[:SLOWEST_MARKED] if (c.elapsed or 0) >= 0.01}
+    return {c.full_name for c in timed[:SLOWEST_MARKED] if (c.elapsed or 0.0) >= limit}
 
 
 def _case_detail_html(case: TestCase, linemap: LineMap, cell_sources: Mapping[int, str]) -> str:

@@ -169,6 +169,10 @@ def _is_panic_line(line: str) -> bool:
     return line.startswith("panic: ") and not line.startswith("panic: test timed out")
 
 
+# `testing.go:1712: race detected during execution of test`: the race card and the row's badge say it.
+_RACE_DETECTED_ROW = re.compile(r"^\s*testing\.go:\d+: race detected during execution of test\s*$")
+
+
 def condense_output(lines: list[str]) -> list[str]:
     """Test output without race reports (shown separately) and without runtime/testing stack frames."""
     out: list[str] = []
@@ -183,6 +187,8 @@ def condense_output(lines: list[str]) -> list[str]:
                 out.pop()
         elif in_race:
             in_race = stripped != _RACE_SEP
+        elif _RACE_DETECTED_ROW.match(line):
+            pass
         elif i + 1 < len(lines) and (m := _FRAME_FILE.match(lines[i + 1])) and not line.startswith("\t"):
             # A stack frame: `pkg.func(args)` then `\t/path/file.go:12 +0x1d`; keep only notebook frames.
             if m["file"].rsplit("/", 1)[-1] in ("main.go", "main_test.go"):

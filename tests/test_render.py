@@ -14,8 +14,8 @@ import pytest
 
 from gokernel import render
 from gokernel.diagnostics import Diagnostic
-from gokernel.linemap import CellLoc
-from gokernel.testreport import BenchResult, TestEventParser, TestRun
+from gokernel.linemap import CellLoc, LineMap
+from gokernel.testreport import BenchResult, TestCase, TestEventParser, TestRun
 from tests import conftest_gotest
 from tests.conftest_gotest import Capture, cell_linemap, cell_sources
 
@@ -80,6 +80,62 @@ def test_race_report_card(gotest_captures: dict[str, Capture]) -> None:
     assert "1 data race" in text.splitlines()[0] and "race on" in text
     assert "goroutine" in text and "created at cell[3] line 8" in text
     assert "testing.go:2195" not in text
+    # `testing.go:NNN: race detected during execution of test` rows are noise next to the card.
+    assert not re.search(r"testing\.go:\d+: race detected", text)
+    shown = re.sub(r"<details>.*?</details>", "", h, flags=re.S)  # the raw output stays one click away
+    assert not re.search(r"testing\.go:\d+: race detected", shown)
+
+
+def _timed(times: dict[str, float]) -> TestRun:
+    return TestRun(tests=[TestCase(n, n, "pass", t) for n, t in times.items()])
+
+
+def _slow_badges(run: TestRun) -> set[str]:
+    h = html_text(render.render_test_report(run, go_version="go1.27.3", race=False, linemap=LineMap(), cell_sources={}))
+    return set(re.findall(r"<code>(\w+)</code><span class='gk-slow'>", h))
+
+
+def test_slow_badge_is_relative_to_the_run_with_a_floor() -> None:
+    # A lone 0.01 s test (or a run of fast ones) is not slow; one far above the run's median is.
+    assert _slow_badges(_timed({"TestQuick": 0.01})) == set()
+    assert _slow_badges(_timed({"TestA": 0.02, "TestB": 0.05, "TestC": 0.01})) == set()
+    assert _slow_badges(_timed({"TestA": 0.02, "TestB": 1.5, "TestC": 0.03})) == {"TestB"}
+    # Several seconds each: none stands out, so none is marked.
+    assert _slow_badges(_timed({"TestA": 2.0, "TestB": 2.2, "TestC": 2.1})) == set()
+
+
+def _specificity(selector: str) -> tuple[int, int, int]:
+    ids = selector.count("#")
+    classes = len(re.findall(r"\.[\w-]+|\[|:(?!:)[\w-]+", selector))
+    elements = len(re.findall(r"(?:^|[\s>+~])([a-z][\w-]*)", selector))
+    return ids, classes, elements
+
+
+def test_table_alignment_beats_jupyterlab_td_th_rule() -> None:
+    # JupyterLab: `.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th {text-align: right}` (0,1,1).
+    h = html_text(test_report_for_css())
+    css = re.search(r"<style>(.*?)</style>", h, re.S)
+    assert css
+    rules = re.findall(r"([^{}]+)\{([^{}]*text-align:(left|right)[^{}]*)\}", css.group(1))
+    cells = {"left": [], "right": []}  # type: dict[str, list[str]]
+    for selectors, _, align in rules:
+        for sel in selectors.split(","):
+            if re.search(r"\b(td|th)\b", sel):
+                cells[align].append(sel.strip())
+    assert cells["left"] and cells["right"]
+    lab = (0, 1, 1)
+    assert all(_specificity(sel) > lab for sel in cells["left"] + cells["right"]), cells
+    # Numbers stay right-aligned: their rule is more specific than the left-alignment rule.
+    assert min(_specificity(s) for s in cells["right"]) > max(_specificity(s) for s in cells["left"])
+
+
+def test_report_for_css() -> dict[str, object]:
+    return render.render_test_report(
+        _timed({"TestA": 0.1}), go_version="go1", race=False, linemap=LineMap(), cell_sources={}
+    )
+
+
+test_report_for_css.__test__ = False  # type: ignore[attr-defined]
 
 
 def test_build_failure_renders_like_compile_errors(gotest_captures: dict[str, Capture]) -> None:
