@@ -660,6 +660,11 @@ class GoSession:
         if len(runs) == 1:
             self.bench_history.record(main_run.benchmarks)
         report.show(bundle)
+        # Charts are images of their own (an <svg> inside HTML is text in an untrusted notebook): one per toolchain.
+        for run_label, run in runs.items():
+            chart = render.render_bench_chart(run.benchmarks, title=run_label if len(runs) > 1 else "")
+            if chart is not None:
+                io.display(chart)
         failed = [r for r in runs.values() if r.failed]
         if failed:
             summary = f"{len(failed)} benchmark run{'s' if len(failed) != 1 else ''} failed"

@@ -6,8 +6,11 @@ API (each returns {"text/html", "text/plain", "application/vnd.gokernel.<kind>+j
         groups / previous / compare_runs values: list[BenchResult] or {name: [BenchResult, ...]}
     render_diagnostics(diags, cell_sources)                                   kind "diagnostics"
 
-HTML is self-contained: all program output is escaped, no scripts or external assets, folding uses
-<details>, colours come from JupyterLab CSS variables (with fallbacks) so light and dark themes work.
+HTML is sanitizer-safe: all program output is escaped, no scripts, no <style> block, no inline styles, and
+only the tags nbconvert's sanitiser keeps (div, span, pre, code, table/tr/td, ul/li, b), so an untrusted
+notebook or a sanitised HTML export shows the same report (unstyled at worst) instead of raw CSS and escaped
+tags. The look comes from classes styled by the lab extension (labextension/style/reports.css). Charts are
+separate `image/svg+xml` outputs: render_bench_charts(...).
 """
 
 from __future__ import annotations
@@ -30,42 +33,8 @@ SLOWEST_MARKED = 3
 SLOW_FLOOR_SECS = 0.1
 SLOW_FACTOR = 3.0
 
-_CSS = """
-<style>
-.gk-r{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:var(--jp-ui-font-size1,13px);
- color:var(--jp-ui-font-color1,#222);line-height:1.45;max-width:980px}
-.gk-r code,.gk-r pre{font-family:var(--jp-code-font-family,ui-monospace,monospace);font-size:12px}
-.gk-r pre{background:var(--jp-layout-color2,rgba(127,127,127,.08));padding:6px 8px;margin:4px 0;
- border-radius:4px;white-space:pre-wrap;overflow-x:auto;tab-size:4;color:var(--jp-content-font-color1,inherit)}
-.gk-sum{font-weight:600;padding:6px 10px;border-radius:4px;margin-bottom:6px;
- border-left:4px solid var(--gk-accent);background:var(--jp-layout-color2,rgba(127,127,127,.08))}
-.gk-ok{--gk-accent:var(--jp-success-color1,#2e7d32)}.gk-bad{--gk-accent:var(--jp-error-color1,#c62828)}
-.gk-meta{font-weight:400;color:var(--jp-ui-font-color2,#666)}
-.gk-r table{border-collapse:collapse;margin:4px 0 8px}
-.gk-r table td,.gk-r table th{text-align:left}
-.gk-r table td.num,.gk-r table th.num{text-align:right}
-.gk-r th{font-weight:600;color:var(--jp-ui-font-color2,#666);
- border-bottom:1px solid var(--jp-border-color1,#bbb);padding:3px 10px 3px 4px}
-.gk-r td{padding:2px 10px 2px 4px;border-bottom:1px solid var(--jp-border-color3,rgba(127,127,127,.15));
- vertical-align:top}
-.gk-r td.num,.gk-r th.num{font-variant-numeric:tabular-nums;white-space:nowrap}
-.gk-pass{color:var(--jp-success-color1,#2e7d32)}.gk-fail{color:var(--jp-error-color1,#c62828)}
-.gk-skip{color:var(--jp-warn-color1,#b26a00)}.gk-run{color:var(--jp-ui-font-color2,#666)}
-.gk-slow{font-size:11px;padding:0 4px;border-radius:3px;margin-left:6px;
- border:1px solid var(--jp-warn-color1,#b26a00);color:var(--jp-warn-color1,#b26a00)}
-.gk-loc{font-family:var(--jp-code-font-family,monospace);color:var(--jp-brand-color1,#1565c0);font-weight:600}
-.gk-card{border:1px solid var(--jp-border-color1,#bbb);border-left:4px solid var(--jp-error-color1,#c62828);
- border-radius:4px;padding:6px 10px;margin:8px 0}
-.gk-card h4{margin:0 0 4px;font-size:13px}
-.gk-frames{margin:2px 0 6px 12px;font-family:var(--jp-code-font-family,monospace);font-size:12px}
-.gk-user{background:var(--jp-warn-color3,rgba(255,200,0,.18));font-weight:600}
-.gk-r details>summary{cursor:pointer}
-.gk-muted{color:var(--jp-ui-font-color2,#666)}
-.gk-src{margin:2px 0 8px}
-.gk-caret{color:var(--jp-error-color1,#c62828);font-weight:700}
-.gk-r svg text{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:11px}
-</style>
-"""
+# Subtests deeper than this share the deepest indentation (classes gk-depth1..6 in the lab extension's CSS).
+MAX_DEPTH_CLASS = 6
 
 _ICON = {"pass": "✓", "fail": "✗", "skip": "↷", "run": "…"}
 
@@ -75,7 +44,7 @@ def _e(text: object) -> str:
 
 
 def _bundle(kind: str, text: str, body: str, data: Any) -> dict[str, Any]:
-    return {"text/html": f"{_CSS}<div class='gk-r'>{body}</div>", "text/plain": text, f"{MIME_PREFIX}{kind}+json": data}
+    return {"text/html": f"<div class='gk-r'>{body}</div>", "text/plain": text, f"{MIME_PREFIX}{kind}+json": data}
 
 
 def _fmt_secs(s: float | None) -> str:
@@ -200,8 +169,8 @@ def _case_detail_html(case: TestCase, linemap: LineMap, cell_sources: Mapping[in
         parts.append(f"<pre>{_e(linemap.rewrite(chr(10).join(short)))}</pre>")
     if len(short) < len(full):
         parts.append(
-            f"<details><summary class='gk-muted'>full output ({len(full)} lines)</summary>"
-            f"<pre>{_e(linemap.rewrite(chr(10).join(full)))}</pre></details>"
+            f"<div class='gk-muted'>full output ({len(full)} lines)</div>"
+            f"<pre class='gk-full'>{_e(linemap.rewrite(chr(10).join(full)))}</pre>"
         )
     return "".join(parts)
 
@@ -212,17 +181,12 @@ def _case_rows(
     icon = _ICON.get(case.status, "?")
     mark = "<span class='gk-slow'>slow</span>" if case.full_name in slow else ""
     extra = " <span class='gk-fail'>(data race)</span>" if case.race else ""
-    indent = f"padding-left:{4 + depth * 18}px"
+    depth_class = f" class='gk-depth{min(depth, MAX_DEPTH_CLASS)}'" if depth else ""
     name = f"<code>{_e(case.name)}</code>{extra}{mark}"
     detail = _case_detail_html(case, linemap, cell_sources)
-    if detail and case.status == "fail":
-        cell = f"<details open><summary>{name}</summary>{detail}</details>"
-    elif detail:
-        cell = f"<details><summary>{name}</summary>{detail}</details>"
-    else:
-        cell = name
+    cell = f"<div>{name}</div>{detail}" if detail else name
     rows = [
-        f"<tr><td class='gk-{_e(case.status)}'>{icon}</td><td style='{indent}'>{cell}</td>"
+        f"<tr><td class='gk-{_e(case.status)}'>{icon}</td><td{depth_class}>{cell}</td>"
         f"<td class='num'>{_e(_fmt_secs(case.elapsed))}</td></tr>"
     ]
     for sub in case.subtests:
@@ -237,14 +201,14 @@ def _frame_html(f: Frame) -> str:
 
 
 def _stack_html(frames: list[Frame]) -> str:
-    # Notebook frames are shown; a run of runtime/testing frames folds into one <details>.
+    # Notebook frames are shown; a run of runtime/testing frames folds into one line (the JSON model has them).
     out: list[str] = []
     hidden: list[Frame] = []
 
     def flush() -> None:
         if hidden:
-            inner = "".join(_frame_html(f) for f in hidden)
-            out.append(f"<details><summary class='gk-muted'>{len(hidden)} runtime frame(s)</summary>{inner}</details>")
+            names = ", ".join(f.func for f in hidden[:2]) + (", …" if len(hidden) > 2 else "")
+            out.append(f"<div class='gk-muted'>{len(hidden)} runtime frame(s): {_e(names)}</div>")
             hidden.clear()
 
     for f in frames:
@@ -259,7 +223,7 @@ def _stack_html(frames: list[Frame]) -> str:
 
 def _race_html(i: int, race: Race) -> str:
     who = f" in <code>{_e(race.test)}</code>" if race.test else ""
-    parts = [f"<div class='gk-card'><h4 class='gk-fail'>Data race #{i}{who}</h4>"]
+    parts = [f"<div class='gk-card'><div class='gk-h gk-fail'>Data race #{i}{who}</div>"]
     for a in race.accesses:
         g = f"goroutine {a.goroutine}" if a.goroutine is not None else "main goroutine"
         label = f"{'Previous ' + a.kind if a.previous else a.kind.capitalize()} by {g}"
@@ -334,7 +298,8 @@ def render_test_report(
     if run.tests:
         slow = _slowest(run)
         rows = [r for c in run.tests for r in _case_rows(c, 0, slow, linemap, cell_sources)]
-        body.append("<table><tr><th></th><th>test</th><th class='num'>time</th></tr>" + "".join(rows) + "</table>")
+        head = "<tr class='gk-head'><td></td><td>test</td><td class='num'>time</td></tr>"
+        body.append(f"<table class='gk-t'>{head}{''.join(rows)}</table>")
         for c in run.tests:
             text.extend(_case_text(c, 0, linemap))
 
@@ -343,7 +308,7 @@ def render_test_report(
     ]
     if pkg_out and (run.panicked or run.timeout or not run.tests):
         out = linemap.rewrite("\n".join(pkg_out))
-        body.append(f"<details{' open' if not ok else ''}><summary>output</summary><pre>{_e(out)}</pre></details>")
+        body.append(f"<div class='gk-muted'>output</div><pre class='gk-full'>{_e(out)}</pre>")
         if not ok:
             text.append(out)
     data = run.to_json()
@@ -409,39 +374,78 @@ def _cell(s: stats.Summary | None, unit: str) -> tuple[str, str]:
     return _fmt_value(s.median, unit), spread
 
 
-def _bar_chart(summ: Mapping[str, Mapping[str, stats.Summary]], unit: str) -> str:
+# A chart is an image (JupyterLab shows image/svg+xml in an <img>), so it cannot see the theme's variables: it
+# carries its own light background, and its text colours meet WCAG AA on it whatever the theme around it.
+_CHART_BG, _CHART_FG, _CHART_MUTED, _CHART_BAR = "#ffffff", "#1f1f1f", "#555555", "#1565c0"
+_CHART_FONT = "font-family='system-ui,-apple-system,Segoe UI,sans-serif' font-size='11'"
+_TEXT_BAR_WIDTH = 30
+
+
+def _bar_chart(summ: Mapping[str, Mapping[str, stats.Summary]], unit: str, title: str = "") -> str:
+    """A standalone SVG document: median per benchmark with its 95% CI as whiskers."""
     items = [(name, s[unit]) for name, s in summ.items() if unit in s]
     if not items:
         return ""
     label_w = min(320, max(60, max(len(n) for n, _ in items) * 7 + 10))
     bar_w, row_h = 360, 22
+    top_pad = 20 if title else 4
     top = max(s.hi for _, s in items) or 1.0
-    h = row_h * len(items) + 24
+    h = row_h * len(items) + 24 + top_pad
     width = label_w + bar_w + 90
     parts = [
         f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{h}' viewBox='0 0 {width} {h}' "
-        f"role='img' aria-label='{_e(unit)} per benchmark' style='color:var(--jp-ui-font-color1,#222)'>"
+        f"role='img' aria-label='{_e(unit)} per benchmark' {_CHART_FONT}>"
+        f"<rect width='{width}' height='{h}' rx='4' fill='{_CHART_BG}'/>"
     ]
+    if title:
+        parts.append(f"<text x='6' y='14' fill='{_CHART_FG}' font-weight='600'>{_e(title)}</text>")
     for i, (name, s) in enumerate(items):
-        y = 4 + i * row_h
+        y = top_pad + i * row_h
         w = max(1.0, s.median / top * bar_w)
         lo, hi = s.lo / top * bar_w, s.hi / top * bar_w
         cy = y + row_h / 2 - 2
+        fg = _CHART_FG
         parts.append(
-            f"<text x='{label_w - 6}' y='{cy + 4}' text-anchor='end' fill='currentColor'>{_e(name)}</text>"
-            f"<rect x='{label_w}' y='{y}' width='{w:.1f}' height='{row_h - 8}' rx='2' "
-            f"fill='var(--jp-brand-color1,#1976d2)' fill-opacity='0.75'/>"
-            f"<line x1='{label_w + lo:.1f}' x2='{label_w + hi:.1f}' y1='{cy}' y2='{cy}' stroke='currentColor'/>"
-            f"<line x1='{label_w + lo:.1f}' x2='{label_w + lo:.1f}' y1='{cy - 4}' y2='{cy + 4}' stroke='currentColor'/>"
-            f"<line x1='{label_w + hi:.1f}' x2='{label_w + hi:.1f}' y1='{cy - 4}' y2='{cy + 4}' stroke='currentColor'/>"
-            f"<text x='{label_w + max(w, hi) + 6:.1f}' y='{cy + 4}' fill='currentColor'>"
-            f"{_e(_fmt_value(s.median, unit))}</text>"
+            f"<text x='{label_w - 6}' y='{cy + 4}' text-anchor='end' fill='{fg}'>{_e(name)}</text>"
+            f"<rect x='{label_w}' y='{y}' width='{w:.1f}' height='{row_h - 8}' rx='2' fill='{_CHART_BAR}'/>"
+            f"<line x1='{label_w + lo:.1f}' x2='{label_w + hi:.1f}' y1='{cy}' y2='{cy}' stroke='{fg}'/>"
+            f"<line x1='{label_w + lo:.1f}' x2='{label_w + lo:.1f}' y1='{cy - 4}' y2='{cy + 4}' stroke='{fg}'/>"
+            f"<line x1='{label_w + hi:.1f}' x2='{label_w + hi:.1f}' y1='{cy - 4}' y2='{cy + 4}' stroke='{fg}'/>"
+            f"<text x='{label_w + max(w, hi) + 6:.1f}' y='{cy + 4}' fill='{fg}'>{_e(_fmt_value(s.median, unit))}</text>"
         )
     parts.append(
-        f"<text x='{label_w}' y='{h - 4}' fill='currentColor' fill-opacity='0.6'>"
-        f"median {_e(unit)}, whiskers: 95% CI</text></svg>"
+        f"<text x='{label_w}' y='{h - 6}' fill='{_CHART_MUTED}'>median {_e(unit)}, whiskers: 95% CI</text></svg>"
     )
     return "".join(parts)
+
+
+def _text_chart(summ: Mapping[str, Mapping[str, stats.Summary]], unit: str, title: str = "") -> str:
+    """The chart as text: what a frontend that does not show the SVG (an untrusted notebook) shows."""
+    items = [(name, s[unit]) for name, s in summ.items() if unit in s]
+    top = max((s.median for _, s in items), default=0.0) or 1.0
+    w = max((len(n) for n, _ in items), default=0)
+    lines = [title] if title else []
+    for name, s in items:
+        bar = "█" * max(1, round(s.median / top * _TEXT_BAR_WIDTH))
+        lines.append(f"{name:{w}}  {bar} {_fmt_value(s.median, unit)}")
+    lines.append(f"(median {unit})")
+    return "\n".join(lines)
+
+
+def render_bench_chart(
+    groups: Sequence[BenchResult] | Mapping[str, Sequence[BenchResult]], *, title: str = ""
+) -> dict[str, Any] | None:
+    """The benchmark chart as its own output ({"image/svg+xml", "text/plain"}), or None without results."""
+    current = _as_groups(groups)
+    units = _units(current)
+    if not units:
+        return None
+    unit = TIME_UNIT if TIME_UNIT in units else units[0]
+    summ = _summaries(current, [unit])
+    svg = _bar_chart(summ, unit, title)
+    if not svg:
+        return None
+    return {"image/svg+xml": svg, "text/plain": _text_chart(summ, unit, title)}
 
 
 def _comparisons(
@@ -475,10 +479,9 @@ def _comparison_html(title: str, old_label: str, new_label: str, rows: list[tupl
             f"<td class='num gk-muted'>p={c.p:.3f} n={c.old.n}+{c.new.n}</td></tr>"
         )
     return (
-        f"<h4>{_e(title)}</h4><table><tr><th>benchmark</th><th>unit</th><th class='num'>{_e(old_label)}</th>"
-        f"<th class='num'>{_e(new_label)}</th><th class='num'>delta</th><th class='num'>p</th></tr>"
-        + "".join(trs)
-        + "</table>"
+        f"<div class='gk-h'>{_e(title)}</div><table class='gk-t'><tr class='gk-head'><td>benchmark</td><td>unit</td>"
+        f"<td class='num'>{_e(old_label)}</td><td class='num'>{_e(new_label)}</td><td class='num'>delta</td>"
+        "<td class='num'>p</td></tr>" + "".join(trs) + "</table>"
     )
 
 
@@ -522,7 +525,7 @@ def render_bench_report(
         text.append("no benchmark results")
 
     if current:
-        head = "".join(f"<th class='num'>{_e(u)}</th><th></th>" for u in units)
+        head = "".join(f"<td class='num'>{_e(u)}</td><td></td>" for u in units)
         trs = []
         for name, by_unit in summ.items():
             tds = "".join(
@@ -530,7 +533,10 @@ def render_bench_report(
                 for v, sp in (_cell(by_unit.get(u), u) for u in units)
             )
             trs.append(f"<tr><td><code>{_e(name)}</code></td><td class='num'>{len(current[name])}</td>{tds}</tr>")
-        body.append(f"<table><tr><th>benchmark</th><th class='num'>n</th>{head}</tr>{''.join(trs)}</table>")
+        body.append(
+            f"<table class='gk-t'><tr class='gk-head'><td>benchmark</td><td class='num'>n</td>{head}</tr>"
+            f"{''.join(trs)}</table>"
+        )
         w = max(len(n) for n in current)
         text.append(f"{'':{w}}  {'n':>2}  " + "  ".join(f"{u:>18}" for u in units))
         for name, by_unit in summ.items():
@@ -539,8 +545,6 @@ def render_bench_report(
                 v, sp = _cell(by_unit.get(u), u)
                 cells.append(f"{(v + ' ' + sp).strip():>18}")
             text.append(f"{name:{w}}  {len(current[name]):>2}  " + "  ".join(cells))
-        main_unit = TIME_UNIT if TIME_UNIT in units else units[0]
-        body.append(_bar_chart(summ, main_unit))
 
     data: dict[str, Any] = {
         "go_version": go_version,

@@ -48,7 +48,8 @@ def report(ex: Execution, mime: str) -> dict[str, Any]:
 
 def assert_one_report(ex: Execution) -> None:
     """Progress and report share one display (the report replaces it); nothing goes to stderr."""
-    shown = ex.displays()
+    # Charts are image outputs of their own, after the report.
+    shown = [m for m in ex.displays() if "image/svg+xml" not in m["content"]["data"]]
     assert shown and shown[0]["msg_type"] == "display_data", [m["msg_type"] for m in shown]
     assert all(m["msg_type"] == "update_display_data" for m in shown[1:])
     assert {m["content"]["transient"].get("display_id") for m in shown} == {
@@ -124,7 +125,9 @@ def test_bench_statistics_and_comparison_with_the_previous_run(kernel: GoKernelD
     ns = model["summary"]["BenchmarkConcat"]["ns/op"]
     assert ns["n"] == 5 and ns["lo"] <= ns["median"] <= ns["hi"]
     assert model["summary"]["BenchmarkConcat"]["allocs/op"]["median"] >= 1  # -benchmem is on
-    assert "<svg" in report_bundle(first, BENCH_MIME)["text/html"]
+    assert "<svg" not in report_bundle(first, BENCH_MIME)["text/html"]  # HTML that an untrusted notebook shows
+    [chart] = [m["content"]["data"] for m in first.displays() if "image/svg+xml" in m["content"]["data"]]
+    assert "BenchmarkConcat" in chart["image/svg+xml"] and "BenchmarkConcat" in chart["text/plain"]
     assert_one_report(first)
     second = report(kernel.execute("%%bench -count 5 -benchtime 20ms", timeout=300), BENCH_MIME)
     [comparison] = second["comparisons"]
@@ -139,6 +142,8 @@ def test_bench_across_two_go_versions(kernel: GoKernelDriver) -> None:
     assert ex.status == "ok", ex.reply["content"]
     model = report(ex, BENCH_MIME)
     assert_one_report(ex)  # one display for both toolchains' progress and the report
+    charts = [m["content"]["data"] for m in ex.displays() if "image/svg+xml" in m["content"]["data"]]
+    assert sorted(c["text/plain"].split()[0] for c in charts) == [f"go{GO_OLD}", f"go{GO_NEW}"]  # one per toolchain
     [comparison] = model["comparisons"]
     assert model["go_version"] == f"go{GO_OLD}"  # the main table is the first toolchain's run
     # Labelled by version (and where each Go lives).

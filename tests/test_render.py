@@ -21,6 +21,7 @@ from tests.conftest_gotest import Capture, cell_linemap, cell_sources
 
 gotest_captures = conftest_gotest.gotest_captures
 CHROMIUM = Path("/usr/bin/chromium")
+REPORT_CSS = Path(__file__).parent.parent / "labextension" / "style" / "reports.css"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
@@ -60,7 +61,7 @@ def test_test_report_escapes_output_and_maps_cells(gotest_captures: dict[str, Ca
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in h
     assert "boom &lt;b&gt;42&lt;/b&gt;" in h
     assert "cell[3] line 12" in h and "t.Errorf(&quot;boom" in h  # mapped location with its source line
-    assert "<details open><summary><code>TestFail</code>" in h  # failures expanded
+    assert "<div><code>TestFail</code>" in h and "t.Errorf(&quot;boom" in h  # failures shown in full
     text = str(bundle["text/plain"])
     assert text.splitlines()[0].startswith("✗ 3 passed, 3 failed, 1 skipped (7 tests)")
     assert "race off" in text and "go1.27.3" in text
@@ -75,14 +76,14 @@ def test_race_report_card(gotest_captures: dict[str, Capture]) -> None:
     assert "Data race #1 in <code>TestRace</code>" in h
     assert "race detected during execution of test" in h
     assert re.search(r"class='gk-user'>scratch\.TestRace\.func1\(\) .*cell\[3\] line 9", h)
-    assert "runtime frame(s)</summary>" in h  # testing frames folded
+    assert re.search(r"<div class='gk-muted'>\d+ runtime frame\(s\): testing\.", h)  # testing frames folded
     text = str(bundle["text/plain"])
     assert "1 data race" in text.splitlines()[0] and "race on" in text
     assert "goroutine" in text and "created at cell[3] line 8" in text
     assert "testing.go:2195" not in text
     # `testing.go:NNN: race detected during execution of test` rows are noise next to the card.
     assert not re.search(r"testing\.go:\d+: race detected", text)
-    shown = re.sub(r"<details>.*?</details>", "", h, flags=re.S)  # the raw output stays one click away
+    shown = re.sub(r"<pre class='gk-full'>.*?</pre>", "", h, flags=re.S)  # the raw output stays available
     assert not re.search(r"testing\.go:\d+: race detected", shown)
 
 
@@ -113,10 +114,8 @@ def _specificity(selector: str) -> tuple[int, int, int]:
 
 def test_table_alignment_beats_jupyterlab_td_th_rule() -> None:
     # JupyterLab: `.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th {text-align: right}` (0,1,1).
-    h = html_text(test_report_for_css())
-    css = re.search(r"<style>(.*?)</style>", h, re.S)
-    assert css
-    rules = re.findall(r"([^{}]+)\{([^{}]*text-align:(left|right)[^{}]*)\}", css.group(1))
+    css = re.sub(r"/\*.*?\*/", "", REPORT_CSS.read_text(), flags=re.S)
+    rules = re.findall(r"([^{}]+)\{([^{}]*text-align:\s*(left|right)[^{}]*)\}", css)
     cells = {"left": [], "right": []}  # type: dict[str, list[str]]
     for selectors, _, align in rules:
         for sel in selectors.split(","):
@@ -178,7 +177,12 @@ def test_bench_report_table_chart_and_comparison(gotest_captures: dict[str, Capt
     bundle = render.render_bench_report(run.benchmarks, go_version="go1.27.3")
     data = check_shape(bundle, "bench")
     h = html_text(bundle)
-    assert "<svg" in h and "currentColor" in h and "widgets/op" in h
+    assert "<svg" not in h and "widgets/op" in h
+    chart = render.render_bench_chart(run.benchmarks)
+    assert chart is not None and set(chart) == {"image/svg+xml", "text/plain"}
+    assert str(chart["image/svg+xml"]).startswith("<svg xmlns='http://www.w3.org/2000/svg'")
+    assert "var(" not in str(chart["image/svg+xml"])  # an image cannot see the page's CSS variables
+    assert "BenchmarkAdd" in str(chart["text/plain"]) and "█" in str(chart["text/plain"])
     assert set(data["benchmarks"]) == {"BenchmarkAdd", "BenchmarkAlloc"}  # type: ignore[call-overload]
     assert "2 benchmarks" in str(bundle["text/plain"])
 
@@ -200,6 +204,49 @@ def test_bench_report_table_chart_and_comparison(gotest_captures: dict[str, Capt
     assert "go1.22.10 vs go1.27.3" in html_text(multi)
 
 
+# What nbconvert's sanitiser (clean_html, used by `--HTMLExporter.sanitize_html=True`) keeps; anything else it
+# escapes into visible text.
+SANITIZER_TAGS = {"a", "abbr", "acronym", "b", "blockquote", "code", "em", "i", "li", "ol", "strong", "ul",
+                  "div", "pre", "span", "table", "tr", "td"}  # fmt: skip
+OUR_TAGS = r"div|span|table|tr|td|th|details|summary|svg|h4|style|pre|code|ul|li|rect|text|line"
+
+
+def _every_report(captures: dict[str, Capture]) -> dict[str, dict[str, object]]:
+    old = _runs("BenchmarkA", [100, 101, 99, 102, 98])
+    new = _runs("BenchmarkA", [50, 51, 49, 52, 48])
+    diags = [Diagnostic("undefined: x", "main.go", 12, 7, CellLoc(4, 2, 7))]
+    return {
+        **{n: test_report(captures[n], race=n == "race") for n in ("mixed", "race", "build", "timeout", "panic")},
+        "diagnostics": render.render_diagnostics(diags, {4: "a := 1\nb := x + a\n"}),
+        "bench": render.render_bench_report(parse(captures["bench"]).benchmarks, go_version="go1.27.3", previous=None),
+        "compare": render.render_bench_report(new, go_version="go1.27.3", compare_runs={"go1.26": old, "go1.27": new}),
+    }  # fmt: skip
+
+
+def test_report_html_uses_only_tags_the_sanitiser_keeps(gotest_captures: dict[str, Capture]) -> None:
+    for name, bundle in _every_report(gotest_captures).items():
+        h = html_text(bundle)
+        tags = set(re.findall(r"<([a-zA-Z][\w-]*)", h))
+        assert tags <= SANITIZER_TAGS, (name, tags - SANITIZER_TAGS)
+        assert " style=" not in h, name  # nbconvert's sanitiser drops inline styles: classes carry the look
+
+
+def test_sanitised_html_export_shows_reports_not_css_or_escaped_tags(gotest_captures: dict[str, Capture]) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbconvert = pytest.importorskip("nbconvert")
+    outputs = [nbformat.v4.new_output("display_data", data=b) for b in _every_report(gotest_captures).values()]
+    chart = render.render_bench_chart(parse(gotest_captures["bench"]).benchmarks)
+    assert chart is not None
+    outputs.append(nbformat.v4.new_output("display_data", data=chart))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%%test", outputs=outputs)])
+    # What `jupyter nbconvert --to html --HTMLExporter.sanitize_html=True` runs, in process.
+    html, _ = nbconvert.HTMLExporter(sanitize_html=True).from_notebook_node(nb)
+    assert re.findall(rf"&lt;/?({OUR_TAGS})\b", html) == []
+    assert ".gk-r" not in html and "gk-sum{" not in html  # no report CSS as text
+    assert "Data race #1" in html and '<table class="gk-t">' in html  # the reports themselves survive
+    assert "data:image/svg+xml" in html  # the chart is an image
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium")
 def test_screenshots(gotest_captures: dict[str, Capture], tmp_path: Path) -> None:
@@ -215,21 +262,35 @@ def test_screenshots(gotest_captures: dict[str, Capture], tmp_path: Path) -> Non
         "bench_compare": render.render_bench_report(new, go_version="go1.27.3", previous=old),
     }
     ARTIFACTS.mkdir(exist_ok=True)
-    # Light and dark side by side; the dark half sets the JupyterLab dark theme's variables, as JupyterLab does.
-    dark = (
-        "--jp-layout-color0:#111;--jp-layout-color2:#2a2a2a;--jp-ui-font-color1:#e0e0e0;"
-        "--jp-ui-font-color2:#aaa;--jp-content-font-color1:#e0e0e0;--jp-border-color1:#555;"
-        "--jp-border-color3:#333;--jp-brand-color1:#64b5f6;--jp-success-color1:#66bb6a;--jp-error-color1:#ef5350;"
-        "--jp-warn-color1:#ffa726;--jp-warn-color3:rgba(255,167,38,.18);background:#111;color:#e0e0e0"
+    # Light and dark side by side, each with the variables the JupyterLab theme sets (the report's CSS is the lab
+    # extension's, which uses no fallbacks).
+    common = (
+        "--jp-ui-font-family:system-ui,sans-serif;--jp-ui-font-size0:11px;--jp-ui-font-size1:13px;"
+        "--jp-code-font-family:ui-monospace,monospace;--jp-code-font-size:12px;"
     )
+    light = (
+        common + "--jp-layout-color2:#eee;--jp-ui-font-color1:rgba(0,0,0,.87);--jp-ui-font-color2:rgba(0,0,0,.54);"
+        "--jp-content-font-color1:rgba(0,0,0,.87);--jp-border-color1:#bdbdbd;--jp-border-color3:#eee;"
+        "--jp-content-link-color:#1976d2;--jp-success-color1:#388e3c;--jp-error-color1:#d32f2f;"
+        "--jp-warn-color1:#f57c00;background:#fff"
+    )
+    dark = (
+        common + "--jp-layout-color2:#424242;--jp-ui-font-color1:rgba(255,255,255,1);"
+        "--jp-ui-font-color2:rgba(255,255,255,.7);--jp-content-font-color1:rgba(255,255,255,1);"
+        "--jp-border-color1:#616161;--jp-border-color3:#424242;--jp-content-link-color:#64b5f6;"
+        "--jp-success-color1:#388e3c;--jp-error-color1:#d32f2f;--jp-warn-color1:#f57c00;background:#111"
+    )
+    css = REPORT_CSS.read_text()
+    charts = [c for c in (render.render_bench_chart(bench),) if c is not None]
+    chart_html = "".join(f"<div>{c['image/svg+xml']}</div>" for c in charts)
     shots: list[tuple[Path, subprocess.Popen[bytes]]] = []
     for name, bundle in reports.items():
         page = tmp_path / f"{name}.html"
         half = "flex:1;padding:12px;min-width:0"
         page.write_text(
-            "<!doctype html><meta charset='utf-8'><body style='margin:0;display:flex'>"
-            f"<div style='{half};background:#fff'>{bundle['text/html']}</div>"
-            f"<div style='{half};{dark}'>{bundle['text/html']}</div></body>"
+            f"<!doctype html><meta charset='utf-8'><style>{css}</style><body style='margin:0;display:flex'>"
+            f"<div style='{half};{light}'>{bundle['text/html']}{chart_html if name == 'bench' else ''}</div>"
+            f"<div style='{half};{dark}'>{bundle['text/html']}{chart_html if name == 'bench' else ''}</div></body>"
         )
         png = ARTIFACTS / f"{name}.png"
         png.unlink(missing_ok=True)
