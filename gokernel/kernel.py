@@ -252,6 +252,8 @@ class GoKernel(Kernel):
                     "scratch": str(go.scratch.root) if go is not None else None,
                     "mode": go.current_mode if go is not None else None,
                     "project": go.project.file if go is not None and go.project else None,
+                    # the notebook's own `%go use` (the sidebar marks it: it does not follow the default)
+                    "override": go.toolchains.override if go is not None else None,
                 },
             )
         except OSError as e:

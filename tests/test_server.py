@@ -182,6 +182,12 @@ async def test_kernels_lists_running_go_kernels_with_their_version(
         (entry,) = data["kernels"]
         assert entry["id"] == go_id and py_id not in [k["id"] for k in data["kernels"]]
         assert (entry["go_version"], entry["toolchain_id"]) == (f"go{GO_OLD}", old["id"])
+        assert entry["override"] is None  # it follows the default
+
+        # a notebook's own `%go use` is reported, so the sidebar can mark it
+        await run_cell(km.get_kernel(go_id), f"%go use {GO_OLD}\nruntime.Version()")
+        _, data = await fetch_json(jp_fetch, "kernels")
+        assert data["kernels"][0]["override"] == old["id"]  # the toolchain it resolved to
     finally:
         await km.shutdown_kernel(go_id, now=True)
         await km.shutdown_kernel(py_id, now=True)

@@ -139,6 +139,7 @@ class KernelsHandler(_Base):
                     "go_version": _str_or_none(st.get("go_version")),
                     "mode": _str_or_none(st.get("mode")),
                     "project": _str_or_none(st.get("project")),
+                    "override": _str_or_none(st.get("override")),
                     "execution_state": getattr(kernel, "execution_state", None),
                 }
             )

@@ -1,17 +1,17 @@
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, InputDialog, Notification } from '@jupyterlab/apputils';
 import { IStatusBar } from '@jupyterlab/statusbar';
-import { Widget } from '@lumino/widgets';
 import { ToolchainModel } from './model';
 import { ToolchainPanel } from './panel';
+import { GoStatusItem, IKernelLike } from './status';
+import { switcherItems } from './switcher';
 
 const SWITCH = 'gokernel:switch-toolchain';
 const INSTALL = 'gokernel:install-toolchain';
 
-/** Kernel id of the current widget if it has a session context (notebooks, consoles). */
-function currentKernelId(shell: ILabShell | null): string | undefined {
-  const w = shell?.currentWidget as any;
-  return w?.sessionContext?.session?.kernel?.id;
+/** The session context of the current widget, if it has one (notebooks, consoles). */
+function currentSession(shell: ILabShell | null): any {
+  return (shell?.currentWidget as any)?.sessionContext ?? null;
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -25,27 +25,40 @@ const plugin: JupyterFrontEndPlugin<void> = {
     labShell: ILabShell | null,
     statusBar: IStatusBar | null
   ) => {
-    const model = new ToolchainModel(message => Notification.error(message, { autoClose: 8000 }));
+    const model = new ToolchainModel(
+      message => Notification.error(message, { autoClose: 8000 }),
+      message => Notification.success(message, { autoClose: 3000 })
+    );
     const askInstall = async (): Promise<void> => {
       const result = await InputDialog.getText({ title: 'Install Go version', placeholder: '1.22.10' });
       if (result.button.accept && result.value) {
         await model.install(result.value.trim());
       }
     };
-    const panel = new ToolchainPanel(model, () => void askInstall());
+    const panel = new ToolchainPanel(
+      model,
+      () => void askInstall(),
+      // a kernel's notebook is its session path (JPY_SESSION_NAME), relative to the server root
+      path => void app.commands.execute('docmanager:open', { path })
+    );
     app.shell.add(panel, 'left', { rank: 900 });
 
     app.commands.addCommand(SWITCH, {
       label: 'Go: switch toolchain…',
       execute: async () => {
         await model.refresh();
-        const usable = model.toolchains.filter(t => t.usable);
-        const items = usable.map(t => `${t.version} — ${t.label} [${t.id}]`);
-        const current = usable.findIndex(t => t.id === model.active);
-        const result = await InputDialog.getItem({ title: 'Go toolchain', items, current: Math.max(current, 0) });
-        const chosen = usable[items.indexOf(result.value ?? '')];
+        const choices = switcherItems(model.toolchains);
+        const items = choices.map(c => c.text);
+        const current = choices.findIndex(c => c.toolchain.id === model.active);
+        const result = await InputDialog.getItem({
+          title: 'Default Go toolchain for all notebooks',
+          label: "A notebook's %go use still picks its own.",
+          items,
+          current: Math.max(current, 0)
+        });
+        const chosen = choices[items.indexOf(result.value ?? '')];
         if (result.button.accept && chosen) {
-          await model.switchTo(chosen.id);
+          await model.switchTo(chosen.toolchain.id);
         }
       }
     });
@@ -57,16 +70,28 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.serviceManager.kernels.runningChanged.connect(() => void model.poll.refresh());
 
     if (statusBar) {
-      const item = new Widget();
-      item.addClass('jp-GoToolchains-status');
-      const update = (): void => {
-        const version = model.versionFor(currentKernelId(labShell));
-        item.node.textContent = version ? `Go ${version.replace(/^go/, '')}` : '';
-        item.node.title = 'Go version of this kernel (or the active Go toolchain)';
+      const item = new GoStatusItem(
+        model,
+        () => (currentSession(labShell)?.session?.kernel as IKernelLike | undefined) ?? null,
+        () => void app.commands.execute(SWITCH)
+      );
+      // follow the current widget, and its kernel when it starts, restarts or changes
+      let watched: any = null;
+      const follow = (): void => {
+        watched?.kernelChanged.disconnect(follow);
+        watched = currentSession(labShell);
+        watched?.kernelChanged.connect(follow);
+        void item.update();
       };
-      model.changed.connect(update);
-      labShell?.currentChanged.connect(update);
-      statusBar.registerStatusItem('gokernel:status', { item, align: 'left', rank: 5 });
+      labShell?.currentChanged.connect(follow);
+      follow();
+      statusBar.registerStatusItem('gokernel:status', {
+        item,
+        align: 'left',
+        rank: 5,
+        isActive: () => item.active,
+        activeStateChanged: item.activeChanged
+      });
     }
   }
 };

@@ -65,8 +65,12 @@ export class ToolchainModel {
   kernels: IGoKernel[] = [];
   task: ITask | null = null;
 
-  constructor(onError: (message: string) => void = () => undefined) {
+  constructor(
+    onError: (message: string) => void = () => undefined,
+    onInfo: (message: string) => void = () => undefined
+  ) {
     this._onError = onError;
+    this._onInfo = onInfo;
     this.poll = new Poll({
       factory: () => this.refresh(),
       frequency: { interval: 10000, backoff: true, max: 60000 },
@@ -104,6 +108,10 @@ export class ToolchainModel {
       });
       this.active = res.active;
       this._changed.emit();
+      const tc = this.toolchains.find(t => t.id === res.active);
+      this._onInfo(`${tc?.version ?? 'Go'} is now the default for all notebooks (a notebook's %go use still wins)`);
+      // the kernel list and status bar at once, not at the next poll (up to 10 s later)
+      await this.refresh();
     } catch (e) {
       this._onError(`Could not switch Go toolchain: ${(e as Error).message}`);
     }
@@ -151,5 +159,6 @@ export class ToolchainModel {
   }
 
   private _onError: (message: string) => void;
+  private _onInfo: (message: string) => void;
   private _changed = new Signal<this, void>(this);
 }

@@ -49,6 +49,8 @@ export interface IGoKernel {
   mode?: string | null;
   /** the Go module or workspace attached to its notebook (its go.mod / go.work), if any */
   project?: string | null;
+  /** the notebook's own `%go use` choice (it does not follow the default), if any */
+  override?: string | null;
 }
 
 export interface ITask {

@@ -75,10 +75,14 @@ describe('groupToolchains', () => {
 describe('ToolchainModel', () => {
   let model: ToolchainModel | null = null;
   const errors: string[] = [];
+  const infos: string[] = [];
 
   /** A model whose automatic polling is stopped, so each test decides when requests happen. */
   async function makeModel(): Promise<ToolchainModel> {
-    model = new ToolchainModel(message => errors.push(message));
+    model = new ToolchainModel(
+      message => errors.push(message),
+      message => infos.push(message)
+    );
     // the Poll starts itself on a timer after construction; let that happen, then stop it
     await new Promise(resolve => setTimeout(resolve, 0));
     await model.poll.stop();
@@ -89,6 +93,7 @@ describe('ToolchainModel', () => {
     model?.dispose();
     model = null;
     errors.length = 0;
+    infos.length = 0;
     Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
     document.dispatchEvent(new Event('visibilitychange'));
   });
@@ -112,9 +117,14 @@ describe('ToolchainModel', () => {
   });
 
   it('switchTo PUTs the id and moves the active marker to the answer', async () => {
-    const server = serverWith([OLD, NEW], NEW.id).on('PUT', 'toolchains/active', body => ({
-      json: { active: (body as { id: string }).id }
-    }));
+    let active = NEW.id;
+    const server = new FakeServer()
+      .on('GET', 'toolchains', () => ({ json: { toolchains: [OLD, NEW], active } }))
+      .on('GET', 'kernels', { json: { kernels: [] } })
+      .on('PUT', 'toolchains/active', body => {
+        active = (body as { id: string }).id;
+        return { json: { active } };
+      });
     server.install();
     const m = await makeModel();
     await m.refresh();
@@ -124,6 +134,18 @@ describe('ToolchainModel', () => {
     expect(server.callsTo('PUT', 'toolchains/active').map(c => c.body)).toEqual([{ id: OLD.id }]);
     expect(m.active).toBe(OLD.id);
     expect(m.versionFor(undefined)).toBe('go1.22.10');
+  });
+
+  it('after a switch: says so with its scope and reloads the kernel list at once (not at the next poll)', async () => {
+    const server = serverWith([OLD, NEW], NEW.id).on('PUT', 'toolchains/active', { json: { active: OLD.id } });
+    server.install();
+    const m = await makeModel();
+    await m.refresh();
+    const before = server.callsTo('GET', 'kernels').length;
+    await m.switchTo(OLD.id);
+    expect(server.callsTo('GET', 'kernels').length).toBe(before + 1);
+    expect(infos).toEqual(["go1.22.10 is now the default for all notebooks (a notebook's %go use still wins)"]);
+    expect(errors).toEqual([]);
   });
 
   it('reports a refused switch through the error callback with the server message and keeps the old choice', async () => {

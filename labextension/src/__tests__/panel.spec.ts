@@ -30,6 +30,7 @@ describe('ToolchainPanel', () => {
   let model: ToolchainModel;
   let panel: ToolchainPanel;
   let active: string;
+  let opened: string[];
 
   beforeEach(async () => {
     active = NEW.id;
@@ -51,11 +52,18 @@ describe('ToolchainPanel', () => {
     model = new ToolchainModel();
     await new Promise(resolve => setTimeout(resolve, 0));
     await model.poll.stop();
-    panel = new ToolchainPanel(model, () => undefined);
+    opened = [];
+    panel = new ToolchainPanel(
+      model,
+      () => undefined,
+      path => opened.push(path)
+    );
+    document.body.appendChild(panel.node); // focus needs a connected node
     await model.refresh();
   });
 
   afterEach(() => {
+    panel.node.remove();
     panel.dispose();
     model.dispose();
   });
@@ -78,7 +86,9 @@ describe('ToolchainPanel', () => {
     expect(row(panel, OLD.id).title).toBe(OLD.goroot);
     // the active row offers no "Use" button, the others do
     expect(row(panel, NEW.id).querySelector('button')).toBeNull();
-    expect(row(panel, OLD.id).querySelector('button')?.getAttribute('aria-label')).toBe('Use go1.22.10');
+    expect(row(panel, OLD.id).querySelector('button')?.getAttribute('aria-label')).toBe(
+      'Use go1.22.10 for all notebooks'
+    );
   });
 
   it('greys out an unusable toolchain with its reason and does not offer to switch to it', async () => {
@@ -110,7 +120,7 @@ describe('ToolchainPanel', () => {
   it('shows running Go kernels by notebook name with their Go version, full path on hover', () => {
     const items = Array.from(panel.node.querySelectorAll<HTMLElement>('ul.jp-GoToolchains-kernels li'));
     expect(items.map(li => li.textContent)).toEqual(['demo.ipynb — go1.27.3', 'k-abcdef — no cell run yet']);
-    expect(items[0].title).toBe('work/demo.ipynb');
+    expect(items[0].title).toBe('work/demo.ipynb\nOpen the notebook');
   });
 
   it('says so when no Go kernel runs', async () => {
@@ -136,5 +146,72 @@ describe('ToolchainPanel', () => {
     expect(bar?.getAttribute('aria-label')).toBe('Installing Go 1.21.13');
     expect(panel.node.querySelector('.jp-GoToolchains-actions')?.textContent).toContain('downloading');
     expect(panel.node.querySelector('.jp-GoToolchains-actions button')).toBeNull();
+  });
+
+  it('updates in place: a poll with equal data keeps every node, so focus and hover survive', async () => {
+    const before = Array.from(panel.node.querySelectorAll('*'));
+    const focused = row(panel, OLD.id);
+    focused.focus();
+    await model.refresh();
+    await model.refresh();
+    const after = Array.from(panel.node.querySelectorAll('*'));
+    expect(after.length).toBe(before.length);
+    expect(after.every((node, i) => node === before[i])).toBe(true);
+    expect(document.activeElement).toBe(focused);
+  });
+
+  it('keeps the other rows when one toolchain goes and the active one changes', async () => {
+    const oldRow = row(panel, OLD.id);
+    server.on('GET', 'toolchains', () => ({ json: { toolchains: [OLD, NEW], active: OLD.id } }));
+    await model.refresh();
+    expect(row(panel, OLD.id)).toBe(oldRow);
+    expect(panel.node.querySelector(`li[data-id="${BROKEN.id}"]`)).toBeNull();
+    expect(activeIdIn(panel)).toEqual([OLD.id]);
+    expect(oldRow.querySelector('button')).toBeNull();
+    expect(row(panel, NEW.id).querySelector('button')?.textContent).toBe('Use');
+  });
+
+  it('moves the focus between rows with the arrow keys, Home and End', () => {
+    const rows = Array.from(panel.node.querySelectorAll<HTMLElement>('.jp-GoToolchains-row'));
+    const demo = panel.node.querySelector<HTMLElement>('ul.jp-GoToolchains-kernels li')!;
+    rows[0].focus();
+    const press = (key: string): void => {
+      (document.activeElement as HTMLElement).dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }));
+    };
+    press('ArrowDown');
+    expect(document.activeElement).toBe(rows[1]);
+    press('ArrowUp');
+    press('ArrowUp');
+    expect(document.activeElement).toBe(rows[0]);
+    press('End'); // the last stop is the running kernel that has a notebook
+    expect(document.activeElement).toBe(demo);
+    press('Home');
+    expect(document.activeElement).toBe(rows[0]);
+  });
+
+  it('marks a kernel whose notebook chose its own Go with %go use', async () => {
+    server.on('GET', 'kernels', {
+      json: {
+        kernels: [
+          { id: 'k-1', notebook: 'a.ipynb', toolchain_id: OLD.id, go_version: 'go1.22.10', override: '1.22' },
+          { id: 'k-2', notebook: 'b.ipynb', toolchain_id: NEW.id, go_version: 'go1.27.3', override: null }
+        ]
+      }
+    });
+    await model.refresh();
+    const [a, b] = Array.from(panel.node.querySelectorAll<HTMLElement>('ul.jp-GoToolchains-kernels li'));
+    expect(a.textContent).toBe('a.ipynb — go1.22.10 · %go use');
+    expect(a.classList).toContain('jp-mod-override');
+    expect(a.title).toContain('chosen with %go use in this notebook, not the default');
+    expect(b.textContent).toBe('b.ipynb — go1.27.3');
+  });
+
+  it('opens the notebook of a running kernel on click or Enter', () => {
+    const [demo, bare] = Array.from(panel.node.querySelectorAll<HTMLElement>('ul.jp-GoToolchains-kernels li'));
+    demo.click();
+    demo.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    bare.click(); // no notebook: nothing to open
+    expect(opened).toEqual(['work/demo.ipynb', 'work/demo.ipynb']);
+    expect(bare.hasAttribute('tabindex')).toBe(false);
   });
 });
