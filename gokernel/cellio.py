@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .diagnostics import Diagnostic
+from .panics import PanicReport
 
 
 class CellIO(Protocol):
@@ -45,6 +46,12 @@ def interrupted_outcome(what: str = "the cell's program") -> CellOutcome:
     """
     message = f"{what} was stopped"
     return CellOutcome.error("Interrupted", message, [f"Interrupted: {message}"])
+
+
+def panic_outcome(report: PanicReport) -> CellOutcome:
+    """The error reply of a panic or fatal error whose card the caller has shown: the value and where, one line."""
+    evalue = report.message[0] if report.message else report.ename
+    return CellOutcome.error(report.ename, evalue, [report.summary()])
 
 
 def compile_error_outcome(diags: Sequence[Diagnostic], *, suffix: str = "", fallback: str = "") -> CellOutcome:

@@ -11,8 +11,8 @@ import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from . import cells, compose, diagnostics, fastbuild, render, runner
-from .cellio import CellIO, CellOutcome, compile_error_outcome, interrupted_outcome
+from . import cells, compose, diagnostics, fastbuild, panics, render, runner
+from .cellio import CellIO, CellOutcome, compile_error_outcome, interrupted_outcome, panic_outcome
 from .decls import DeclStore
 from .linemap import LineMap
 from .scratch import ScratchModule
@@ -114,7 +114,9 @@ class FreshMode:
             if res is not None and res.captured_stderr.strip():
                 # e.g. "go: downloading github.com/google/uuid v1.6.0"
                 io.stderr(res.captured_stderr if res.captured_stderr.endswith("\n") else res.captured_stderr + "\n")
-        return self.run_binary(binary, composed.linemap, env, io, limit=output_limit(env, self.output_limit))
+        return self.run_binary(
+            binary, composed.linemap, env, io, limit=output_limit(env, self.output_limit), sources=sources
+        )
 
     def build(
         self,
@@ -156,7 +158,14 @@ class FreshMode:
         return compile_error_outcome(diags, fallback=text)
 
     def run_binary(
-        self, binary: str | Path, linemap: LineMap, env: Mapping[str, str], io: CellIO, *, limit: int
+        self,
+        binary: str | Path,
+        linemap: LineMap,
+        env: Mapping[str, str],
+        io: CellIO,
+        *,
+        limit: int,
+        sources: Mapping[int, str] | None = None,
     ) -> CellOutcome:
         # One limit for stdout and stderr, applied to what is shown: a panic after a flood still becomes
         # the error reply (the filter captures it before the budget is consulted).
@@ -193,10 +202,10 @@ class FreshMode:
         captured = errf.captured  # computed from the bounded capture on each access: once
         if res.returncode != 0:
             if captured:
-                head = captured[0]
-                ename = "panic" if head.startswith("panic") else "fatal error"
-                evalue = head.split(": ", 1)[1] if ": " in head else head
-                return CellOutcome.error(ename, evalue, captured + [f"exit status {res.returncode}"])
+                ename = "panic" if captured[0].startswith("panic") else "fatal error"
+                report = panics.parse_trace(captured, ename)
+                io.display(render.render_panic(report, sources or {}))
+                return panic_outcome(report)
             if res.returncode is not None and res.returncode < 0:
                 return CellOutcome.error("Killed", killed_message(res))
             return CellOutcome.error("ExitError", f"exit status {res.returncode}")

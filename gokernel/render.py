@@ -5,6 +5,7 @@ API (each returns {"text/html", "text/plain", "application/vnd.gokernel.<kind>+j
     render_bench_report(groups, *, go_version, previous=None, compare_runs=None)   kind "bench"
         groups / previous / compare_runs values: list[BenchResult] or {name: [BenchResult, ...]}
     render_diagnostics(diags, cell_sources)                                   kind "diagnostics"
+    render_panic(report, cell_sources)                                        kind "panic"
 
 HTML is sanitizer-safe: all program output is escaped, no scripts, no <style> block, no inline styles, and
 only the tags nbconvert's sanitiser keeps (div, span, pre, code, table/tr/td, ul/li, b), so an untrusted
@@ -24,6 +25,7 @@ from typing import Any
 from gokernel import stats
 from gokernel.diagnostics import Diagnostic
 from gokernel.linemap import CellLoc, LineMap
+from gokernel.panics import PanicFrame, PanicReport
 from gokernel.testreport import BenchResult, Frame, Race, TestCase, TestRun, condense_output, group_benchmarks
 
 MIME_PREFIX = "application/vnd.gokernel."
@@ -102,6 +104,74 @@ def render_diagnostics(diags: list[Diagnostic], cell_sources: Mapping[int, str])
     body = f"<div class='gk-sum gk-bad'>✗ {_e(title)}</div><ul>{items}</ul>"
     text = "\n".join(_diag_text(d, cell_sources) for d in diags)
     return _bundle("diagnostics", text, body, {"diagnostics": [d.to_json() for d in diags]})
+
+
+# ---- panics ----------------------------------------------------------------------------------
+
+
+def _runtime_fold(frames: list[PanicFrame]) -> tuple[str, str]:
+    names = ", ".join(f.func for f in frames[:2]) + (", …" if len(frames) > 2 else "")
+    n = len(frames)
+    return f"{n} runtime frame{'s' if n != 1 else ''}", names
+
+
+def _panic_frames(frames: list[PanicFrame], cell_sources: Mapping[int, str]) -> tuple[list[str], list[str]]:
+    """User frames with their source lines; each run of runtime frames folds into one line."""
+    html_out: list[str] = []
+    text_out: list[str] = []
+    hidden: list[PanicFrame] = []
+
+    def flush() -> None:
+        if hidden:
+            count, names = _runtime_fold(hidden)
+            html_out.append(f"<div class='gk-muted'>{_e(count)}: {_e(names)}</div>")
+            text_out.append(f"  ({count}: {names})")
+            hidden.clear()
+
+    for f in frames:
+        if not f.is_user:
+            hidden.append(f)
+            continue
+        flush()
+        html_out.append(
+            f"<div class='gk-user'>{_e(f.func)} <span class='gk-muted'>at</span> <span class='gk-loc'>{_e(f.where)}"
+            "</span></div>"
+        )
+        text_out.append(f"  {f.func} at {f.where}")
+        src = _source_line(f.loc, cell_sources)
+        if src is not None:
+            html_out.append(f"<pre class='gk-src'>{_e(src.strip())}</pre>")
+            text_out.append(f"      {src.strip()}")
+    flush()
+    return html_out, text_out
+
+
+def render_panic(report: PanicReport, cell_sources: Mapping[int, str]) -> dict[str, Any]:
+    """A panic or fatal error as a card: the value, then each goroutine's user frames with their source lines."""
+    first = report.message[0] if report.message else ""
+    head = f"{report.ename}: {first}"
+    body = [f"<div class='gk-sum gk-bad'>✗ {_e(head)}</div>"]
+    text = [head]
+    if len(report.message) > 1:
+        rest = "\n".join(report.message[1:])
+        body.append(f"<pre>{_e(rest)}</pre>")
+        text.append(rest)
+    # The first goroutine is the one that failed; others (a deadlock's) only when they reach the user's code.
+    shown = [g for i, g in enumerate(report.goroutines) if i == 0 or g.user_frames]
+    for g in shown:
+        frames_html, frames_text = _panic_frames(g.frames, cell_sources)
+        body.append(f"<div class='gk-card'><div class='gk-muted'>{_e(g.header)}</div>")
+        body.append(f"<div class='gk-frames'>{''.join(frames_html)}</div></div>")
+        text += [g.header, *frames_text]
+    others = len(report.goroutines) - len(shown)
+    if others:
+        line = f"{others} other goroutine{'s' if others != 1 else ''} without frames in the notebook"
+        body.append(f"<div class='gk-muted'>{_e(line)}</div>")
+        text.append(line)
+    for note in report.notes:
+        body.append(f"<div class='gk-muted'>{_e(note)}</div>")
+        text.append(note)
+    return _bundle("panic", "\n".join(text), "".join(body), report.to_json())
 
 
 # ---- tests -----------------------------------------------------------------------------------

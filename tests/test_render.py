@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gokernel import render
+from gokernel import panics, render
 from gokernel.diagnostics import Diagnostic
 from gokernel.linemap import CellLoc, LineMap
 from gokernel.testreport import BenchResult, TestCase, TestEventParser, TestRun
@@ -166,6 +166,55 @@ def test_diagnostics_show_source_and_caret() -> None:
         "          ^",
     ]
     assert data["diagnostics"][0]["loc"] == {"cell": 4, "line": 2, "column": 7}  # type: ignore[index]
+
+
+GO_PANIC = [
+    "panic: runtime error: index out of range [5] with length 3",
+    "",
+    "goroutine 1 [running]:",
+    "main.pick(...)",
+    "\tcell[4] line 2",
+    "runtime.goPanicIndex(0x5, 0x3)",
+    "\t/usr/lib/go/src/runtime/panic.go:115 +0x33",
+    "main._gkMain()",
+    "\tcell[5] line 3 +0x1d",
+    "main.main()",
+    "\t/tmp/x/.gokernel/scratch/main.go:77 +0x46",
+    "",
+    "goroutine 7 [chan receive]:",
+    "main.worker(0xc000010000)",
+    "\tcell[4] line 6 +0x2c",
+    "created by main._gkMain in goroutine 1",
+    "\tcell[5] line 2 +0x18",
+    "",
+    "goroutine 9 [select]:",
+    "net/http.(*persistConn).readLoop(0xc0001)",
+    "\t/usr/lib/go/src/net/http/transport.go:2395 +0x5a",
+]
+
+
+def test_panic_card_maps_user_frames_and_drops_generated_ones() -> None:
+    report = panics.parse_trace(GO_PANIC)
+    assert report.message == ["runtime error: index out of range [5] with length 3"]
+    first = report.goroutines[0]
+    assert [(f.func, f.where) for f in first.frames] == [
+        ("main.pick", "cell[4] line 2"),
+        ("runtime.goPanicIndex", "/usr/lib/go/src/runtime/panic.go:115"),
+        ("main.main", "cell[5] line 3"),  # the whole-package cell's main, not the generated wrapper
+    ]
+    assert report.summary() == (
+        "panic: runtime error: index out of range [5] with length 3 (at cell[4] line 2 ← cell[5] line 3)"
+    )
+    bundle = render.render_panic(report, {4: "func pick(xs []int) int {\n\treturn xs[5]\n}", 5: "a\nb\npick(xs)"})
+    check_shape(bundle, "panic")
+    text, h = str(bundle["text/plain"]), html_text(bundle)
+    for shown in (text, h):
+        assert "+0x" not in shown and "main.go" not in shown and "_gkMain" not in shown and "scratch" not in shown
+        assert "goroutine 1 [running]:" in shown and "goroutine 7 [chan receive]:" in shown
+        assert "goroutine 9" not in shown  # no frame in the notebook: counted, not listed
+        assert "1 runtime frame" in shown  # folded
+    assert "<pre class='gk-src'>return xs[5]</pre>" in h and "<span class='gk-loc'>cell[4] line 2</span>" in h
+    assert "1 other goroutine without frames in the notebook" in text
 
 
 def _runs(name: str, values: list[float], extra: dict[str, float] | None = None) -> list[BenchResult]:

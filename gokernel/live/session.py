@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import cells, diagnostics, render, streams
-from ..cellio import CellIO, CellOutcome, compile_error_outcome, interrupted_outcome
+from .. import cells, diagnostics, panics, render, streams
+from ..cellio import CellIO, CellOutcome, compile_error_outcome, interrupted_outcome, panic_outcome
 from ..decls import DeclStore
 from ..linemap import CellFileMap
 from ..scratch import ScratchModule
@@ -357,7 +357,9 @@ class LiveSession:
             message = readable(str(done.get("message", "")))
             trace = _panic_trace(str(done.get("stack", "")))
             lines = [f"panic: {message}", "", *[CellFileMap().rewrite(readable(t)) for t in trace]]
-            return CellOutcome.error("panic", message, lines)
+            report = panics.parse_trace(lines)
+            io.display(render.render_panic(report, sources))
+            return panic_outcome(report)
         if result is not None:
             io.result({"text/plain": result})
         return CellOutcome()
