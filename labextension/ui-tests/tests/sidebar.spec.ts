@@ -135,6 +135,26 @@ test('sidebar lists real Go versions, switches, and a Go cell runs with the chos
   await page.notebook.close(true);
 });
 
+test('a poll keeps the focused row, arrow keys move between rows, no Go status item on the Launcher', async ({
+  page
+}) => {
+  const panel = await openSidebar(page);
+  const rows = panel.locator('li.jp-GoToolchains-row[data-id]');
+  await expect(rows.nth(1)).toBeVisible();
+  await rows.first().focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(rows.nth(1)).toBeFocused();
+  const id = await rows.nth(1).getAttribute('data-id');
+
+  // the panel is updated in place, not rebuilt: after the next poll (every 10 s) the same row still has focus
+  await page.waitForResponse(r => r.url().includes('/gokernel/kernels'), { timeout: 30000 });
+  await page.waitForTimeout(200);
+  await expect(panel.locator(`li.jp-GoToolchains-row[data-id="${id}"]`)).toBeFocused();
+
+  // the Launcher runs no kernel: the Go status item is not shown there
+  await expect(page.locator('.jp-GoToolchains-status')).toBeHidden();
+});
+
 test('a failed install shows progress, then a notification, and leaves the list as it was', async ({ page }) => {
   const panel = await openSidebar(page);
   const rows = panel.locator('li.jp-GoToolchains-row[data-id]');
