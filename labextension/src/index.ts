@@ -2,6 +2,7 @@ import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/a
 import { ICommandPalette, InputDialog, Notification } from '@jupyterlab/apputils';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ToolchainModel } from './model';
+import { IAvailableVersion } from './request';
 import { ToolchainPanel } from './panel';
 import { GoStatusItem, IKernelLike } from './status';
 import { switcherItems } from './switcher';
@@ -12,6 +13,30 @@ const INSTALL = 'gokernel:install-toolchain';
 /** The session context of the current widget, if it has one (notebooks, consoles). */
 function currentSession(shell: ILabShell | null): any {
   return (shell?.currentWidget as any)?.sessionContext ?? null;
+}
+
+const INSTALLED = ' (installed)';
+
+/** Ask which Go to install: a picker of the index's versions (newest first, installed ones marked) that also
+ * takes typed text such as "1.23" (the newest 1.23.x); a plain text box when the index could not be listed. */
+async function pickVersion(offered: IAvailableVersion[]): Promise<string | null> {
+  const hint = 'A version such as 1.23.4, or 1.23 for the newest 1.23.x';
+  if (offered.length === 0) {
+    const typed = await InputDialog.getText({ title: 'Install Go version', label: hint, placeholder: '1.22.10' });
+    return typed.button.accept && typed.value ? typed.value.trim() : null;
+  }
+  const items = offered.map(v => (v.installed ? `${v.version}${INSTALLED}` : v.version));
+  const result = await InputDialog.getItem({
+    title: 'Install Go version',
+    label: hint,
+    items,
+    editable: true,
+    current: Math.max(
+      offered.findIndex(v => !v.installed),
+      0
+    )
+  });
+  return result.button.accept && result.value ? result.value.replace(INSTALLED, '').trim() : null;
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -30,9 +55,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       message => Notification.success(message, { autoClose: 3000 })
     );
     const askInstall = async (): Promise<void> => {
-      const result = await InputDialog.getText({ title: 'Install Go version', placeholder: '1.22.10' });
-      if (result.button.accept && result.value) {
-        await model.install(result.value.trim());
+      const version = await pickVersion(await model.available());
+      if (!version) {
+        return;
+      }
+      const task = await model.install(version);
+      if (task?.status === 'done') {
+        Notification.success(`Go ${task.version} is installed`, {
+          autoClose: 10000,
+          actions: [{ label: 'Use now', callback: () => void model.switchTo(task.toolchain_id) }]
+        });
       }
     };
     const panel = new ToolchainPanel(

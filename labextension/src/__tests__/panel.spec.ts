@@ -144,7 +144,10 @@ describe('ToolchainPanel', () => {
     const bar = panel.node.querySelector('progress');
     expect(bar?.value).toBe(30);
     expect(bar?.getAttribute('aria-label')).toBe('Installing Go 1.21.13');
-    expect(panel.node.querySelector('.jp-GoToolchains-actions')?.textContent).toContain('downloading');
+    // a short determinate status instead of pip's raw lines (the last line is the tooltip)
+    const line = panel.node.querySelector<HTMLElement>('.jp-GoToolchains-actions div')!;
+    expect(line.textContent).toBe('Installing Go 1.21.13… 30%');
+    expect(line.title).toBe('downloading');
     expect(panel.node.querySelector('.jp-GoToolchains-actions button')).toBeNull();
   });
 
