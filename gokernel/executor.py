@@ -619,16 +619,14 @@ class GoSession:
         except ValueError as e:
             return CellOutcome.error("MagicError", str(e))
         targets: list[Toolchain] = [tc]
+        notes = list(inv.notes)
         if inv.toolchains:
-            targets = []
-            for ident in inv.toolchains:
-                try:
-                    targets.append(toolchains.active(ident))
-                except (UnknownToolchainError, NoToolchainError) as e:
-                    return CellOutcome.error("ToolchainError", str(e))
+            targets, skipped = resolve_bench_toolchains(inv.toolchains, tc, toolchains.discover())
+            notes += skipped
+            if not targets:
+                return CellOutcome.error("ToolchainError", "; ".join(skipped))
         runs: dict[str, testreport.TestRun] = {}
         report = ReportDisplay(io)
-        notes = list(inv.notes)
         for target in targets:
             tenv = toolchains.go_environ(target, {**os.environ, **self.extra_env}, offline=self.toolchains.offline)
             if target.id != tc.id:
@@ -700,6 +698,42 @@ def fresh_check_request(
         "decls": decls,
         "stmts": stmts,
     }
+
+
+# This environment's own Go first: it is the one `%go use <version>` users mean when two installs share a version.
+_PREFERRED_SOURCES = ("override", "env", "conda", "venv")
+
+
+def resolve_bench_toolchains(
+    idents: list[str], current: Toolchain, found: list[Toolchain]
+) -> tuple[list[Toolchain], list[str]]:
+    """`%%bench --go A,B`: the toolchains to run with, and a note per version that is not there (skipped)."""
+    usable = [t for t in found if t.usable]
+    targets: list[Toolchain] = []
+    notes: list[str] = []
+    for ident in idents:
+        tc = current if ident == "default" else _best_match(ident, current, usable)
+        if tc is None:
+            notes.append(f"skipped --go {ident}: no such Go toolchain here (%go list shows them, %go install adds one)")
+        elif all(t.id != tc.id for t in targets):
+            targets.append(tc)
+    return targets, notes
+
+
+def _best_match(ident: str, current: Toolchain, usable: list[Toolchain]) -> Toolchain | None:
+    by_id = [t for t in usable if t.id == ident]
+    if by_id:
+        return by_id[0]
+    want = ident if ident.startswith("go") else "go" + ident
+    matching = [t for t in [current, *usable] if t.usable and (t.version == want or t.version.startswith(want + "."))]
+    if not matching:
+        return None
+
+    def rank(t: Toolchain) -> tuple[bool, bool, tuple[int, ...]]:
+        # the kernel's current Go, then this environment's, then the newest patch release
+        return (t.id == current.id, t.source in _PREFERRED_SOURCES, toolchains.version_key(t.version))
+
+    return max(matching, key=rank)
 
 
 def _needs_go_command(parsed: cells.ParsedCell) -> str:

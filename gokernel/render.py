@@ -568,6 +568,32 @@ def _comparison_text(old_label: str, new_label: str, rows: list[tuple[str, str, 
     return out
 
 
+def _bench_table(
+    current: Mapping[str, list[BenchResult]], summ: Mapping[str, Mapping[str, stats.Summary]], units: list[str]
+) -> tuple[str, list[str]]:
+    head = "".join(f"<td class='num'>{_e(u)}</td><td></td>" for u in units)
+    trs = []
+    for name, by_unit in summ.items():
+        tds = "".join(
+            f"<td class='num'>{_e(v)}</td><td class='num gk-muted'>{_e(sp)}</td>"
+            for v, sp in (_cell(by_unit.get(u), u) for u in units)
+        )
+        trs.append(f"<tr><td><code>{_e(name)}</code></td><td class='num'>{len(current[name])}</td>{tds}</tr>")
+    table = (
+        f"<table class='gk-t'><tr class='gk-head'><td>benchmark</td><td class='num'>n</td>{head}</tr>"
+        f"{''.join(trs)}</table>"
+    )
+    w = max(len(n) for n in current)
+    text = [f"{'':{w}}  {'n':>2}  " + "  ".join(f"{u:>18}" for u in units)]
+    for name, by_unit in summ.items():
+        cells = []
+        for u in units:
+            v, sp = _cell(by_unit.get(u), u)
+            cells.append(f"{(v + ' ' + sp).strip():>18}")
+        text.append(f"{name:{w}}  {len(current[name]):>2}  " + "  ".join(cells))
+    return table, text
+
+
 def render_bench_report(
     groups: Sequence[BenchResult] | Mapping[str, Sequence[BenchResult]],
     *,
@@ -594,27 +620,19 @@ def render_bench_report(
         )
         text.append("no benchmark results")
 
-    if current:
-        head = "".join(f"<td class='num'>{_e(u)}</td><td></td>" for u in units)
-        trs = []
-        for name, by_unit in summ.items():
-            tds = "".join(
-                f"<td class='num'>{_e(v)}</td><td class='num gk-muted'>{_e(sp)}</td>"
-                for v, sp in (_cell(by_unit.get(u), u) for u in units)
-            )
-            trs.append(f"<tr><td><code>{_e(name)}</code></td><td class='num'>{len(current[name])}</td>{tds}</tr>")
-        body.append(
-            f"<table class='gk-t'><tr class='gk-head'><td>benchmark</td><td class='num'>n</td>{head}</tr>"
-            f"{''.join(trs)}</table>"
-        )
-        w = max(len(n) for n in current)
-        text.append(f"{'':{w}}  {'n':>2}  " + "  ".join(f"{u:>18}" for u in units))
-        for name, by_unit in summ.items():
-            cells = []
-            for u in units:
-                v, sp = _cell(by_unit.get(u), u)
-                cells.append(f"{(v + ' ' + sp).strip():>18}")
-            text.append(f"{name:{w}}  {len(current[name]):>2}  " + "  ".join(cells))
+    # With several toolchains every one gets its table (labelled), the first one's first.
+    tables: dict[str, dict[str, list[BenchResult]]] = {"": current}
+    if compare_runs and len(compare_runs) > 1:
+        tables = {label: _as_groups(runs) for label, runs in compare_runs.items()}
+    for label, groups_of in tables.items():
+        if not groups_of:
+            continue
+        table_html, table_text = _bench_table(groups_of, _summaries(groups_of, units), units)
+        if label:
+            body.append(f"<div class='gk-h'>{_e(label)}</div>")
+            text.append(label)
+        body.append(table_html)
+        text.extend(table_text)
 
     data: dict[str, Any] = {
         "go_version": go_version,

@@ -251,6 +251,11 @@ def test_bench_report_table_chart_and_comparison(gotest_captures: dict[str, Capt
 
     multi = render.render_bench_report(new, go_version="go1.27.3", compare_runs={"go1.22.10": old, "go1.27.3": new})
     assert "go1.22.10 vs go1.27.3" in html_text(multi)
+    # Every toolchain's own table, labelled, not only the first one's.
+    assert html_text(multi).count("<table class='gk-t'>") == 3  # two tables and the comparison
+    assert "<div class='gk-h'>go1.22.10</div>" in html_text(multi) and "<div class='gk-h'>go1.27.3</div>" in html_text(
+        multi
+    )
 
 
 # What nbconvert's sanitiser (clean_html, used by `--HTMLExporter.sanitize_html=True`) keeps; anything else it
