@@ -234,10 +234,12 @@ def _case_detail_html(case: TestCase, linemap: LineMap, cell_sources: Mapping[in
             shown.add(f"{f.file}:{f.line}: {f.message}")
     # Race reports are shown as cards and runtime frames are noise; the full output stays one click away.
     full = [ln for ln in case.output if not ln.lstrip().startswith("--- ")]
-    short = [ln for ln in condense_output(full) if ln.strip() not in shown]
+    condensed = condense_output(full)
+    short = [ln for ln in condensed if ln.strip() not in shown]
     if short:
         parts.append(f"<pre>{_e(linemap.rewrite(chr(10).join(short)))}</pre>")
-    if len(short) < len(full):
+    # Not folded (a sanitiser turns <details> into text): the raw output only when condensing hid something.
+    if len(condensed) < len(full):
         parts.append(
             f"<div class='gk-muted'>full output ({len(full)} lines)</div>"
             f"<pre class='gk-full'>{_e(linemap.rewrite(chr(10).join(full)))}</pre>"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -62,6 +64,7 @@ def test_test_report_escapes_output_and_maps_cells(gotest_captures: dict[str, Ca
     assert "boom &lt;b&gt;42&lt;/b&gt;" in h
     assert "cell[3] line 12" in h and "t.Errorf(&quot;boom" in h  # mapped location with its source line
     assert "<div><code>TestFail</code>" in h and "t.Errorf(&quot;boom" in h  # failures shown in full
+    assert "full output" not in h  # nothing was condensed away: the output is not shown twice
     text = str(bundle["text/plain"])
     assert text.splitlines()[0].startswith("✗ 3 passed, 3 failed, 1 skipped (7 tests)")
     assert "race off" in text and "go1.27.3" in text
@@ -128,13 +131,70 @@ def test_table_alignment_beats_jupyterlab_td_th_rule() -> None:
     assert min(_specificity(s) for s in cells["right"]) > max(_specificity(s) for s in cells["left"])
 
 
-def test_report_for_css() -> dict[str, object]:
-    return render.render_test_report(
-        _timed({"TestA": 0.1}), go_version="go1", race=False, linemap=LineMap(), cell_sources={}
-    )
+LAB_THEMES = Path(sys.prefix) / "share" / "jupyter" / "lab" / "themes" / "@jupyterlab"
 
 
-test_report_for_css.__test__ = False  # type: ignore[attr-defined]
+def _theme_vars(theme: str) -> dict[str, str]:
+    css = (LAB_THEMES / f"theme-{theme}-extension" / "index.css").read_text()
+    return dict(re.findall(r"(--[\w-]+)\s*:\s*([^;]+);", css))
+
+
+def _resolve(value: str, theme: dict[str, str]) -> str:
+    m = re.fullmatch(r"var\((--[\w-]+)(?:,\s*(.*))?\)", value.strip())
+    if not m:
+        return value.strip()
+    return _resolve(theme[m[1]] if m[1] in theme else str(m[2]), theme)
+
+
+def _rgba(colour: str) -> tuple[float, float, float, float]:
+    colour = {"white": "#fff", "black": "#000"}.get(colour, colour)
+    if colour.startswith("#"):
+        h = colour[1:] if len(colour) > 4 else "".join(ch * 2 for ch in colour[1:])
+        return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), 1.0
+    m = re.fullmatch(r"rgba?\((.*)\)", colour)
+    assert m, colour
+    parts = [float(p) for p in m[1].split(",")]
+    return parts[0], parts[1], parts[2], parts[3] if len(parts) > 3 else 1.0
+
+
+def _contrast(fg: str, bg: str) -> float:
+    b = _rgba(bg)
+    f = _rgba(fg)
+    over = [f[i] * f[3] + b[i] * (1 - f[3]) for i in range(3)]  # translucent text over its background
+
+    def lum(c: Sequence[float]) -> float:
+        lin = [x / 255 / 12.92 if x / 255 <= 0.03928 else ((x / 255 + 0.055) / 1.055) ** 2.4 for x in c[:3]]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((lum(over), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.skipif(not LAB_THEMES.is_dir(), reason="JupyterLab's themes are not installed")
+def test_report_text_colours_meet_wcag_aa_in_light_and_dark_themes() -> None:
+    css = re.sub(r"/\*.*?\*/", "", REPORT_CSS.read_text(), flags=re.S)
+    texts = set(re.findall(r"(?<![-\w])color:\s*(var\(--jp-[\w-]+\))", css))
+    backgrounds = set(re.findall(r"background:\s*(var\(--jp-[\w-]+\))", css))
+    assert backgrounds == {"var(--jp-layout-color0)"}  # one background: every pair below is the real one
+    assert "var(--jp-ui-font-color1)" in texts and len(texts) >= 5
+    for theme_name in ("light", "dark"):
+        theme = _theme_vars(theme_name)
+        for text in sorted(texts):
+            for bg in backgrounds:
+                ratio = _contrast(_resolve(text, theme), _resolve(bg, theme))
+                assert ratio >= 4.5, (theme_name, text, bg, round(ratio, 2))
+    # The chart image carries its own colours: check them on its own background.
+    assert _contrast(render._CHART_FG, render._CHART_BG) >= 4.5
+    assert _contrast(render._CHART_MUTED, render._CHART_BG) >= 4.5
+
+
+def test_report_tables_use_the_classes_the_css_styles() -> None:
+    run = _timed({"TestA": 0.1})
+    h = html_text(render.render_test_report(run, go_version="go1", race=False, linemap=LineMap(), cell_sources={}))
+    assert "<table class='gk-t'><tr class='gk-head'>" in h and "<td class='num'>time</td>" in h
+    css = REPORT_CSS.read_text()
+    assert ".gk-r table.gk-t td.num" in css and "tr.gk-head" in css
+    assert re.findall(r"#[0-9a-fA-F]{3,8}\b|rgba?\(", re.sub(r"/\*.*?\*/", "", css, flags=re.S)) == []  # --jp-* only
 
 
 def test_build_failure_renders_like_compile_errors(gotest_captures: dict[str, Capture]) -> None:
@@ -326,13 +386,15 @@ def test_screenshots(gotest_captures: dict[str, Capture], tmp_path: Path) -> Non
         common + "--jp-layout-color2:#eee;--jp-ui-font-color1:rgba(0,0,0,.87);--jp-ui-font-color2:rgba(0,0,0,.54);"
         "--jp-content-font-color1:rgba(0,0,0,.87);--jp-border-color1:#bdbdbd;--jp-border-color3:#eee;"
         "--jp-content-link-color:#1976d2;--jp-success-color1:#388e3c;--jp-error-color1:#d32f2f;"
-        "--jp-warn-color1:#f57c00;background:#fff"
+        "--jp-warn-color1:#f57c00;--jp-layout-color0:#fff;--jp-success-color0:#1b5e20;--jp-border-color2:#e0e0e0;"
+        "background:#fff"
     )
     dark = (
         common + "--jp-layout-color2:#424242;--jp-ui-font-color1:rgba(255,255,255,1);"
         "--jp-ui-font-color2:rgba(255,255,255,.7);--jp-content-font-color1:rgba(255,255,255,1);"
         "--jp-border-color1:#616161;--jp-border-color3:#424242;--jp-content-link-color:#64b5f6;"
-        "--jp-success-color1:#388e3c;--jp-error-color1:#d32f2f;--jp-warn-color1:#f57c00;background:#111"
+        "--jp-success-color1:#388e3c;--jp-error-color1:#d32f2f;--jp-warn-color1:#f57c00;--jp-layout-color0:#111;"
+        "--jp-success-color0:#4caf50;--jp-border-color2:#333;background:#111"
     )
     css = REPORT_CSS.read_text()
     charts = [c for c in (render.render_bench_chart(bench),) if c is not None]
