@@ -854,5 +854,23 @@ def _move_into_place(partial: Path, target: Path) -> Toolchain:
     return tc
 
 
+def uninstall(ident: str) -> Toolchain:
+    """Remove a Go that gokernel installed (only from managed_dir(); never the saved default)."""
+    tc = next((t for t in discover() if t.id == ident and t.source == "managed"), None)
+    target = Path(tc.go).parent.parent.parent if tc else None  # <managed>/goX/go/bin/go -> <managed>/goX
+    if tc is None or target is None or target.parent.resolve() != managed_dir().resolve():
+        raise UnknownToolchainError(f"{ident!r} is not a Go installed by gokernel")
+    choice = _read_choice()
+    if choice is not None and choice.get("id") == tc.id:
+        raise InstallError(f"{tc.version} is the default Go: choose another one first")
+    with FileLock(str(target.with_name(f".{target.name}.lock")), timeout=120):  # as _move_into_place
+        # Set aside first (one rename), so discovery never sees a half-removed toolchain.
+        gone = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+        os.rename(target, gone)
+    shutil.rmtree(gone, ignore_errors=True)
+    discover(refresh=True)
+    return tc
+
+
 def toolchain_dict(tc: Toolchain) -> dict[str, Any]:
     return asdict(tc)

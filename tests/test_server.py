@@ -375,3 +375,39 @@ def test_install_accepts_a_minor_version_as_its_newest_release() -> None:
         toolchains.resolve_installable("1.24", known)  # only a release candidate: ask for it by name
     with pytest.raises(toolchains.UnknownToolchainError):
         toolchains.resolve_installable("1.2", known)  # not a prefix match of 1.22.x
+
+
+def _fake_managed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> toolchains.Toolchain:
+    """A toolchain in the managed dir, as discovery reports one (no real Go needed to remove a directory)."""
+    monkeypatch.setenv("GOKERNEL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GOKERNEL_CONFIG_DIR", str(tmp_path / "config"))
+    root = toolchains.managed_dir() / "go1.99.1" / "go"
+    (root / "bin").mkdir(parents=True)
+    (root / "bin" / "go").write_text("")
+    tc = toolchains.Toolchain(
+        "managed-x", "go1.99.1", str(root), str(root / "bin" / "go"), "managed", "gokernel managed"
+    )
+    monkeypatch.setattr(toolchains, "discover", lambda refresh=False: [tc])
+    return tc
+
+
+def test_uninstall_removes_only_a_go_gokernel_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tc = _fake_managed(tmp_path, monkeypatch)
+    with pytest.raises(toolchains.UnknownToolchainError):
+        toolchains.uninstall("env-other")
+    assert toolchains.uninstall(tc.id) == tc
+    assert list(toolchains.managed_dir().iterdir()) == [toolchains.managed_dir() / ".go1.99.1.lock"]
+
+
+async def test_delete_installed_refuses_the_default_and_other_sources(
+    jp_fetch: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tc = _fake_managed(tmp_path, monkeypatch)
+    assert (await fetch_json(jp_fetch, "toolchains", "installed", "env-other", method="DELETE"))[0] == 404
+    monkeypatch.setattr(toolchains, "_read_choice", lambda: {"id": tc.id})
+    code, data = await fetch_json(jp_fetch, "toolchains", "installed", tc.id, method="DELETE")
+    assert code == 409 and "default" in data["message"]
+    monkeypatch.setattr(toolchains, "_read_choice", lambda: None)
+    code, data = await fetch_json(jp_fetch, "toolchains", "installed", tc.id, method="DELETE")
+    assert code == 200 and data["removed"]["id"] == tc.id
+    assert not (toolchains.managed_dir() / "go1.99.1").exists()

@@ -130,6 +130,18 @@ class AvailableHandler(_Base):
         self.finish(json.dumps(data))
 
 
+class InstalledHandler(_Base):
+    @tornado.web.authenticated
+    async def delete(self, ident: str) -> None:
+        try:
+            tc = await self.off_loop(toolchains.uninstall, ident)
+        except toolchains.UnknownToolchainError as e:
+            raise tornado.web.HTTPError(404, str(e)) from e
+        except (toolchains.InstallError, OSError) as e:  # the default, or a file system refusal
+            raise tornado.web.HTTPError(409, str(e)) from e
+        self.finish(json.dumps({"removed": toolchain_json(tc)}))
+
+
 class KernelsHandler(_Base):
     @tornado.web.authenticated
     async def get(self) -> None:
@@ -203,6 +215,7 @@ def setup_handlers(web_app: Any) -> None:
             (url_path_join(base, "toolchains", "active"), ActiveHandler),
             (url_path_join(base, "toolchains", "install"), InstallHandler),
             (url_path_join(base, "toolchains", "available"), AvailableHandler),
+            (url_path_join(base, "toolchains", "installed", r"([A-Za-z0-9_.-]+)"), InstalledHandler),
             (url_path_join(base, "kernels"), KernelsHandler),
             (url_path_join(base, "tasks", r"([0-9a-f]+)"), TaskHandler),
         ],

@@ -1,5 +1,5 @@
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, InputDialog, Notification } from '@jupyterlab/apputils';
+import { Dialog, ICommandPalette, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ToolchainModel } from './model';
 import { IAvailableVersion } from './request';
@@ -71,7 +71,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
       model,
       () => void askInstall(),
       // a kernel's notebook is its session path (JPY_SESSION_NAME), relative to the server root
-      path => void app.commands.execute('docmanager:open', { path })
+      path => void app.commands.execute('docmanager:open', { path }),
+      async tc => {
+        const answer = await showDialog({
+          title: `Remove ${tc.version}?`,
+          body: `Deletes ${tc.goroot}, which gokernel installed. Notebooks using it switch to the default Go.`,
+          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Remove' })]
+        });
+        if (answer.button.accept) {
+          await model.uninstall(tc.id);
+        }
+      }
     );
     app.shell.add(panel, 'left', { rank: 900 });
 

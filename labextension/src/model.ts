@@ -154,6 +154,19 @@ export class ToolchainModel {
     }
   }
 
+  /** Remove a Go that gokernel installed (the server refuses the default and any other source). */
+  async uninstall(id: string): Promise<void> {
+    try {
+      const res = await requestAPI<{ removed: IToolchain }>(`toolchains/installed/${encodeURIComponent(id)}`, {
+        method: 'DELETE'
+      });
+      this._onInfo(`Removed ${res.removed.version}`);
+      await this.refresh();
+    } catch (e) {
+      this._onError(`Could not remove this Go: ${(e as Error).message}`);
+    }
+  }
+
   /** Go version of a kernel's last cell, else the globally active toolchain's. */
   versionFor(kernelId: string | undefined): string | null {
     const k = this.kernels.find(k => k.id === kernelId);

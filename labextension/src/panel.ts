@@ -75,7 +75,8 @@ export class ToolchainPanel extends Widget {
   constructor(
     readonly model: ToolchainModel,
     private readonly _askInstall: () => void,
-    private readonly _openNotebook: (path: string) => void = () => undefined
+    private readonly _openNotebook: (path: string) => void = () => undefined,
+    private readonly _remove: (tc: IToolchain) => void = tc => void model.uninstall(tc.id)
   ) {
     super();
     this.id = 'gokernel-toolchains';
@@ -180,7 +181,7 @@ export class ToolchainPanel extends Widget {
     setText(marker, active ? '●' : '○');
     setText(version, tc.version);
     setText(label, tc.usable ? tc.label : `${tc.label} — ${tc.reason}`);
-    let use = li.querySelector('button');
+    let use = li.querySelector<HTMLButtonElement>('button:not(.jp-GoToolchains-remove)');
     if (tc.usable && !active) {
       if (!use) {
         use = el('button', 'jp-Button jp-mod-styled jp-mod-small', 'Use');
@@ -195,6 +196,21 @@ export class ToolchainPanel extends Widget {
       setAttr(use, 'title', `Make ${tc.version} the default for all notebooks (a notebook's %go use picks its own)`);
     } else {
       use?.remove();
+    }
+    // only what gokernel installed can be removed here, and not while it is the default
+    let remove = li.querySelector<HTMLButtonElement>('button.jp-GoToolchains-remove');
+    if (tc.source === 'managed' && !active) {
+      if (!remove) {
+        remove = el('button', 'jp-Button jp-mod-styled jp-mod-small jp-GoToolchains-remove', 'Remove');
+        remove.onclick = e => {
+          e.stopPropagation();
+          this._remove(tc);
+        };
+        li.appendChild(remove);
+      }
+      setAttr(remove, 'aria-label', `Remove ${tc.version} (installed by gokernel)`);
+    } else {
+      remove?.remove();
     }
   }
 

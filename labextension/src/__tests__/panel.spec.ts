@@ -10,6 +10,7 @@ function tc(id: string, version: string, source: string, label: string, usable =
 const OLD = tc('config-old', 'go1.22.10', 'config', 'GOKERNEL_TOOLCHAIN_PATHS');
 const NEW = tc('env-new', 'go1.27.3', 'env', 'this Python env');
 const BROKEN = tc('path-x', 'unknown', 'path', 'PATH', false, 'go env failed');
+const MANAGED = tc('managed-m', 'go1.21.13', 'managed', 'gokernel managed');
 
 function activeIdIn(panel: ToolchainPanel): string[] {
   return Array.from(panel.node.querySelectorAll<HTMLElement>('.jp-GoToolchains-row.jp-mod-active')).map(
@@ -216,5 +217,21 @@ describe('ToolchainPanel', () => {
     bare.click(); // no notebook: nothing to open
     expect(opened).toEqual(['work/demo.ipynb', 'work/demo.ipynb']);
     expect(bare.hasAttribute('tabindex')).toBe(false);
+  });
+
+  it('offers to remove a Go gokernel installed (not the default, not other sources) and removes it', async () => {
+    server
+      .on('GET', 'toolchains', () => ({ json: { toolchains: [OLD, NEW, MANAGED], active } }))
+      .on('DELETE', `toolchains/installed/${MANAGED.id}`, { json: { removed: MANAGED } });
+    await model.refresh();
+    expect(row(panel, OLD.id).querySelector('.jp-GoToolchains-remove')).toBeNull();
+    const remove = row(panel, MANAGED.id).querySelector<HTMLButtonElement>('.jp-GoToolchains-remove')!;
+    expect(remove.getAttribute('aria-label')).toBe('Remove go1.21.13 (installed by gokernel)');
+    expect(row(panel, MANAGED.id).querySelector('button')?.textContent).toBe('Use');
+    server.on('GET', 'toolchains', () => ({ json: { toolchains: [OLD, NEW], active } }));
+    remove.click();
+    await new Promise(resolve => setTimeout(resolve, 20));
+    expect(server.callsTo('DELETE', `toolchains/installed/${MANAGED.id}`)).toHaveLength(1);
+    expect(panel.node.querySelector(`li[data-id="${MANAGED.id}"]`)).toBeNull();
   });
 });
