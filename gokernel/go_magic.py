@@ -174,7 +174,8 @@ def run_go_magic(
             state = "on (GOPROXY=off, GOFLAGS=-mod=mod)" if session.offline else "off"
             return MagicOutput(f"offline mode {state}\n")
         if cmd == "install" and len(rest) == 1:
-            tc = toolchains.install(rest[0], progress=progress)
+            say = toolchains.concise_progress(progress) if progress else None  # not pip's raw output
+            tc = toolchains.install(rest[0], progress=say)
             return MagicOutput(f"installed {describe(tc)}; switch with `%go use {tc.id}`\n")
     except (toolchains.UnknownToolchainError, toolchains.NoToolchainError, toolchains.InstallCancelled) as e:
         return MagicOutput("", error=str(e))

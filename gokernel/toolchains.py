@@ -782,6 +782,38 @@ def available_versions(refresh: bool = False, progress: Callable[[str], None] | 
     return versions
 
 
+_PIP_PERCENT = re.compile(r"(\d{1,3})%")
+_PIP_AMOUNT = re.compile(r"([\d.]+)/([\d.]+)\s*([kMG]B)")  # rich's bar: "12.3/67.3 MB 5.0 MB/s eta 0:00:11"
+
+
+def pip_percent(line: str) -> int | None:
+    """Download progress in a pip output line (a percentage, or rich's "done/total MB"), else None."""
+    m = _PIP_AMOUNT.search(line)
+    if m and float(m[2]) > 0:
+        return min(100, int(float(m[1]) * 100 / float(m[2])))
+    p = _PIP_PERCENT.search(line)
+    return int(p[1]) if p and int(p[1]) <= 100 else None
+
+
+def concise_progress(say: Callable[[str], None], step: int = 10) -> Callable[[str], None]:
+    """A `progress` for install() that turns pip's lines into `downloading: 40%` every `step` percent and
+    passes gokernel's own messages (installing / installed / still waiting) through; pip's other lines are noise
+    to a notebook reader (they stay in the sidebar task's tooltip)."""
+    last = -step
+
+    def put(line: str) -> None:
+        nonlocal last
+        pct = pip_percent(line)
+        if pct is not None:
+            if pct >= last + step or (pct == 100 and last < 100):
+                last = pct
+                say(f"downloading: {pct}%")
+        elif line.startswith(("installing go", "installed ", "go")) or "still waiting" in line:
+            say(line)
+
+    return put
+
+
 def resolve_installable(spec: str, known: list[str]) -> str:
     """`1.23` → the newest installable 1.23.x (as `%go use 1.23` picks among installed ones); exact otherwise."""
     spec = spec.removeprefix("go")

