@@ -13,6 +13,13 @@ trap cleanup EXIT
 
 export GOKERNEL_TOOLCHAIN_PATHS
 GOKERNEL_TOOLCHAIN_PATHS=$("$here/prepare.sh" "$venv")
+# gopls installed once per machine (by the Python tests, into gokernel's default data dir): use it here too,
+# instead of a fresh install into this run's own data dir.
+shared_gopls=$("$venv/bin/python" -c 'from gokernel import toolchains
+from gokernel.language import gopls
+p = gopls.installed_path(toolchains.active())
+print(p if p.exists() else "")' 2>/dev/null || true)
+if [[ -n "$shared_gopls" && -z "${GOKERNEL_GOPLS:-}" ]]; then export GOKERNEL_GOPLS="$shared_gopls"; fi
 export GOKERNEL_CONFIG_DIR="$state/gokernel-config"
 export GOKERNEL_CACHE_DIR="$state/gokernel-cache"
 export GOKERNEL_DATA_DIR="$state/gokernel-data"
