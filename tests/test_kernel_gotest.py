@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -178,3 +180,32 @@ def test_unclosed_brace_points_at_the_cell(kernel: GoKernelDriver) -> None:
     ex = kernel.execute("%%test\nfunc TestHalf(t *testing.T) {\n\tt.Log(1)")
     n = ex.reply["content"]["execution_count"]
     assert ex.status == "error" and ex.reply["content"]["evalue"].startswith(f"cell[{n}] line 3: syntax error")
+
+
+def test_interrupted_test_run_says_so_in_its_one_output(kernel: GoKernelDriver) -> None:
+    running = threading.Event()
+
+    def watch(msg: dict[str, Any]) -> None:
+        if msg["msg_type"] == "display_data":  # the progress display: go test has started
+            running.set()
+
+    result: dict[str, Execution] = {}
+    code = '%%test\nfunc TestSlow(t *testing.T) {\n\tt.Log("started")\n\ttime.Sleep(60 * time.Second)\n}'
+    t = threading.Thread(target=lambda: result.update(ex=kernel.execute(code, timeout=300, on_message=watch)))
+    t.start()
+    assert running.wait(240), "go test never started"
+    time.sleep(3)  # into the build or the test: either way it is go test that is stopped
+    kernel.km.interrupt_kernel()
+    t.join(60)
+    ex = result["ex"]
+    content = ex.reply["content"]
+    assert (content["ename"], content["evalue"], content["traceback"]) == (
+        "Interrupted",
+        "go test was stopped",
+        ["Interrupted: go test was stopped"],
+    )
+    # The progress line does not stay behind as if the tests were still running.
+    last = ex.displays()[-1]["content"]["data"]["text/plain"]
+    assert last.startswith("■ interrupted")
+    assert_one_report(ex)
+    assert time.monotonic() - ex.started < 30
