@@ -421,3 +421,26 @@ def test_screenshots(gotest_captures: dict[str, Capture], tmp_path: Path) -> Non
     for png, proc in shots:
         proc.wait(timeout=60)
         assert png.exists() and png.stat().st_size > 5000, png
+
+
+LAB_FIXTURE = Path(__file__).parent.parent / "labextension" / "src" / "__tests__" / "fixtures" / "reports.json"
+
+
+def lab_fixture_html() -> str:
+    """Reports built from fixed inputs, for the lab extension's test through JupyterLab's own sanitiser."""
+    run = TestRun(tests=[TestCase("TestA", "TestA", "pass", 0.02), TestCase("TestB", "TestB", "fail", 1.5)])
+    bundles = [
+        render.render_test_report(run, go_version="go1.27.3", race=False, linemap=LineMap(), cell_sources={}),
+        render.render_diagnostics([Diagnostic("undefined: x", "main.go", 12, 7, CellLoc(4, 2, 7))], {4: "a\nb := x"}),
+        render.render_panic(panics.parse_trace(GO_PANIC), {4: "func pick(xs []int) int {\n\treturn xs[5]\n}"}),
+        render.render_bench_report(
+            _runs("BenchmarkA", [50, 51, 49]), go_version="go1.27.3", previous=_runs("BenchmarkA", [100, 101, 99])
+        ),
+    ]
+    html = "\n".join(str(b["text/html"]) for b in bundles)
+    return '{\n  "html": ' + json.dumps(html, ensure_ascii=False) + "\n}\n"  # as prettier writes it
+
+
+def test_lab_extension_sanitiser_fixture_is_current() -> None:
+    # `python -c "from tests.test_render import *; LAB_FIXTURE.write_text(lab_fixture_html())"` refreshes it.
+    assert LAB_FIXTURE.read_text() == lab_fixture_html()
