@@ -48,10 +48,12 @@ def interrupted_outcome(what: str = "the cell's program") -> CellOutcome:
     return CellOutcome.error("Interrupted", message, [f"Interrupted: {message}"])
 
 
-def panic_outcome(report: PanicReport) -> CellOutcome:
-    """The error reply of a panic or fatal error whose card the caller has shown: the value and where, one line."""
+def panic_outcome(report: PanicReport, card_text: str | None = None) -> CellOutcome:
+    """The error reply of a panic or fatal error. Its traceback is the card's text (the value, the user's
+    frames mapped to cells with their source lines, runtime frames folded): a panic is one output, the error,
+    as Jupyter's kernel conformance tests expect; without the card, the value and where in one line."""
     evalue = report.message[0] if report.message else report.ename
-    return CellOutcome.error(report.ename, evalue, [report.summary()])
+    return CellOutcome.error(report.ename, evalue, card_text.split("\n") if card_text else [report.summary()])
 
 
 def compile_error_outcome(diags: Sequence[Diagnostic], *, suffix: str = "", fallback: str = "") -> CellOutcome:

@@ -204,8 +204,7 @@ class FreshMode:
             if captured:
                 ename = "panic" if captured[0].startswith("panic") else "fatal error"
                 report = panics.parse_trace(captured, ename)
-                io.display(render.render_panic(report, sources or {}))
-                return panic_outcome(report)
+                return panic_outcome(report, render.render_panic(report, sources or {})["text/plain"])
             if res.returncode is not None and res.returncode < 0:
                 return CellOutcome.error("Killed", killed_message(res))
             return CellOutcome.error("ExitError", f"exit status {res.returncode}")

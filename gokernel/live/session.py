@@ -358,8 +358,7 @@ class LiveSession:
             trace = _panic_trace(str(done.get("stack", "")))
             lines = [f"panic: {message}", "", *[CellFileMap().rewrite(readable(t)) for t in trace]]
             report = panics.parse_trace(lines)
-            io.display(render.render_panic(report, sources))
-            return panic_outcome(report)
+            return panic_outcome(report, render.render_panic(report, sources)["text/plain"])
         if result is not None:
             io.result({"text/plain": result})
         return CellOutcome()
