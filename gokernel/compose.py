@@ -241,10 +241,13 @@ def compose(
 
     main_decls = list(persisted)  # init funcs included, in the order the cells declared them
     statements: list[Statement] = []
+    # A whole program (its own main, no statements around it) runs as written: its main keeps its name, so
+    # stack traces and runtime.FuncForPC see main.main (the kernel's wrapper would add nothing it needs).
+    whole_program = mode == "run" and user_main is not None and not cell.statements
     if mode == "run":
         statements = list(cell.statements)
         if user_main is not None:
-            main_decls.append((_rename_main(user_main), cell_no))
+            main_decls.append((user_main if whole_program else _rename_main(user_main), cell_no))
     refs, exported = _refs_of(main_decls, statements)
 
     out = _File("main.go", linemap)
@@ -266,7 +269,7 @@ def compose(
     composed = Composed(files={}, linemap=linemap)
     if mode == "test":
         out.plain("func main() {}")
-    else:
+    elif not whole_program:
         _write_run_main(out, cell, cell_no, user_main is not None, show_result, known_void, composed)
     composed.files["main.go"] = out.text()
 
