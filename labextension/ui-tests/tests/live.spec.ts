@@ -33,12 +33,13 @@ test('values and goroutines live across cells; late output shows in its cell', a
     'p.x += 40\np.x + p.y'
   ]);
   expect(await page.notebook.runCell(0)).toBe(true);
-  expect(await page.notebook.runCell(1)).toBe(true);
-  expect((await page.notebook.getCellTextOutput(1))?.join('\n')).toContain('43');
-  // printed by the goroutine after cell 0 had finished: JupyterLab keeps it in that cell
+  // printed by the goroutine after cell 0 had finished (and before any other cell runs, which would get it):
+  // JupyterLab keeps it in cell 0
   await expect
     .poll(async () => ((await page.notebook.getCellTextOutput(0)) ?? []).join('\n'), { timeout: 20000 })
     .toContain('late hello');
+  expect(await page.notebook.runCell(1)).toBe(true);
+  expect((await page.notebook.getCellTextOutput(1))?.join('\n')).toContain('43');
   await page.notebook.close(true);
 });
 
