@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -36,14 +37,25 @@ def remove(kernel_id: str) -> None:
         (state_dir() / f"{kernel_id}.json").unlink()
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, OverflowError):
         return False
-    except PermissionError:
+    except PermissionError:  # someone else's process: alive
         return True
     return True
+
+
+def remove_dirs_of_dead_kernels(root: Path, prefix: str = "") -> None:
+    """Delete `root/<prefix><pid>[-...]` directories whose kernel process is gone (killed, crashed, shut down):
+    per-kernel build dirs, live-session dirs, language-server workspaces."""
+    if not root.is_dir():
+        return
+    for d in root.glob(f"{prefix}*"):
+        pid = d.name.removeprefix(prefix).split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def read_all() -> dict[str, dict[str, Any]]:
@@ -60,7 +72,7 @@ def read_all() -> dict[str, dict[str, Any]]:
         pid = data.get("pid") if isinstance(data, dict) else None
         if type(pid) is not int or pid <= 0:
             continue  # not a kernel's state file
-        if not _alive(pid):
+        if not pid_alive(pid):
             f.unlink(missing_ok=True)  # a dead kernel's file
             continue
         out[str(data.get("kernel_id", f.stem))] = data

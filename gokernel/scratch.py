@@ -11,7 +11,6 @@ import functools
 import hashlib
 import os
 import re
-import shutil
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -20,6 +19,7 @@ from filelock import FileLock
 from platformdirs import user_cache_dir
 
 from .atomic import atomic_write_text, write_if_changed
+from .kernelstate import remove_dirs_of_dead_kernels
 
 MODULE_PATH = "scratch"
 # The kernel's rich-output package lives inside every scratch module; cells get it by writing `display.HTML(...)`.
@@ -62,22 +62,9 @@ def _path_bytes(name: str) -> bytes:
         return name.encode("utf-8", "surrogatepass")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
-
-
 def remove_dead_kernel_dirs(build_dir: Path) -> None:
     """Delete the per-kernel build directories of kernels that are gone (killed, crashed, shut down)."""
-    for d in build_dir.glob(f"{_KERNEL_DIR_PREFIX}*"):
-        pid = d.name.removeprefix(_KERNEL_DIR_PREFIX)
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-            shutil.rmtree(d, ignore_errors=True)
+    remove_dirs_of_dead_kernels(build_dir, _KERNEL_DIR_PREFIX)
 
 
 def go_directive_version(go_version: str) -> str:

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..kernelstate import remove_dirs_of_dead_kernels
 from ..scratch import go_directive_version
 from ..toolchains import Toolchain, cache_dir
 from .lsp import LspClient
@@ -26,21 +27,8 @@ def workspaces_root() -> Path:
     return cache_dir() / "language"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_dead_workspaces(root: Path) -> None:
-    for d in root.glob(f"{_DIR_PREFIX}*"):
-        pid = d.name.removeprefix(_DIR_PREFIX)
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-            shutil.rmtree(d, ignore_errors=True)
+    remove_dirs_of_dead_kernels(root, _DIR_PREFIX)
 
 
 def make_workspace(scratch_root: Path, tc: Toolchain) -> Path:
