@@ -16,7 +16,6 @@ import datetime as dt
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from ._driver import CellRun, KernelSession
 from ._floor import WarmFloor, go_env, run_timed
 from ._report import Row, document, format_table, write_json
 from ._stats import Check, Summary, ratio, summarize
+from .cells import ScenarioFailed, checked, go_version, scenario_order
 
 HERE = Path(__file__).resolve().parent
 KB = 1024
@@ -74,17 +74,6 @@ class Options:
     def rss_checkpoints(self) -> tuple[int, ...]:
         marks = {0, self.cells // 4, self.cells // 2, self.cells} if self.cells >= 8 else {0, self.cells}
         return tuple(sorted(marks))
-
-
-class ScenarioFailed(RuntimeError):
-    pass
-
-
-def checked(run: CellRun, expect: str | None = None) -> CellRun:
-    why = run.problem(expect)
-    if why:
-        raise ScenarioFailed(why)
-    return run
 
 
 def ran_ok(run: CellRun, what: str) -> CellRun:
@@ -434,19 +423,6 @@ class Bench:
             self.rows.append(Row("kernel start → kernel_info reply", "s", summarize(self.start_samples)))
         for d in self.scratch_dirs:
             shutil.rmtree(d, ignore_errors=True)
-
-
-def scenario_order(row: Row) -> int:
-    head = row.scenario.split()[0]
-    return int(head) if head.isdigit() else 99
-
-
-def go_version(go: str, env: dict[str, str]) -> str:
-    try:
-        out = subprocess.run([go, "env", "GOVERSION"], env=env, capture_output=True, text=True, timeout=60)
-        return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def parse_args(argv: list[str] | None) -> Options:

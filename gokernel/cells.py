@@ -11,7 +11,7 @@ the node started, so compiler columns (bytes) stay right after composing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -59,6 +59,17 @@ def guess_package_name(path: str) -> str:
         last = last[3:]
     last = re.sub(r"[-.]go$", "", last)
     return re.sub(r"\W", "_", last) or path
+
+
+def std_imports(names: Iterable[str], std: Mapping[str, str]) -> list[tuple[str | None, str]]:
+    """(alias or None, path) of the std (and `display`) packages the kernel imports for the names a cell uses
+    as `name.Sel` without importing them; an alias only where the path's own package name differs."""
+    found = []
+    for name in sorted(names):
+        path = std.get(name)
+        if path is not None:
+            found.append((None if guess_package_name(path) == name else name, path))
+    return found
 
 
 @dataclass(frozen=True)

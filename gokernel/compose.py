@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .cells import Decl, Import, ParsedCell, Statement, guess_package_name
+from .cells import Decl, Import, ParsedCell, Statement, std_imports
 from .decls import DeclStore
 from .linemap import CellFileMap, CellLoc, LineMap
 
@@ -164,10 +164,8 @@ def _write_imports(
         elif imp.name == "_" or dot_used or ident in refs:
             entries.append((_import_line(imp), cell_no, imp.line))
             resolved.add(ident)
-    for name in sorted(refs - resolved - top_names):
-        path = std.get(name)
-        if path is not None:
-            entries.append((f'"{path}"' if guess_package_name(path) == name else f'{name} "{path}"', None, 0))
+    for alias, path in std_imports(refs - resolved - top_names, std):
+        entries.append((f'{alias} "{path}"' if alias else f'"{path}"', None, 0))
     entries.extend((line, None, 0) for line in extra)
     if entries:
         out.plain("import (")

@@ -686,10 +686,8 @@ def fresh_check_request(
     ]
     idents = {i.imp.ident for i in store.imports}
     refs = set(parsed.refs).union(*(d.decl.refs for d in store.decls))
-    for name in sorted(refs - idents - store.names()):
-        if name in std:
-            alias = "" if cells.guess_package_name(std[name]) == name else name
-            imports.append({"name": alias, "path": std[name], "cell": False})
+    for alias, path in cells.std_imports(refs - idents - store.names(), std):
+        imports.append({"name": alias or "", "path": path, "cell": False})
     return {
         "pkg": "scratch/live/check",
         "cell": cell_no,

@@ -22,6 +22,7 @@ from typing import Any
 from .. import cells, diagnostics, panics, render, streams
 from ..cellio import CellIO, CellOutcome, compile_error_outcome, interrupted_outcome, panic_outcome
 from ..decls import DeclStore
+from ..kernelstate import remove_dirs_of_dead_kernels
 from ..linemap import CellFileMap
 from ..scratch import ScratchModule
 from ..toolchains import Toolchain
@@ -457,12 +458,8 @@ class LiveSession:
         refs = set(parsed.refs)
         for held in self.store.decls() + carried:
             refs |= held.refs
-        for name in sorted(refs - user_idents - declared):
-            path = std.get(name)
-            if path is not None:
-                imports.append(
-                    {"name": "" if cells.guess_package_name(path) == name else name, "path": path, "cell": False}
-                )
+        for alias, path in cells.std_imports(refs - user_idents - declared, std):
+            imports.append({"name": alias or "", "path": path, "cell": False})
         # The merged view holds each name once: what this cell declares (or brings along) hides the older one.
         hidden = {n for d in own if d.kind != "method" for n in d.names} | {n for d in carried for n in d.names}
         prior = [p.request(hidden) for p in self.store.visible()]
@@ -526,22 +523,7 @@ def _panic_trace(stack: str) -> list[str]:
 
 def _remove_stale(live_root: Path) -> None:
     """Build dirs of sessions whose kernel is gone (each is named <kernel pid>-<n>)."""
-    if not live_root.is_dir():
-        return
-    for d in live_root.iterdir():
-        pid = d.name.split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            tools.remove_tree(d)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    remove_dirs_of_dead_kernels(live_root)
 
 
 def warm_main(args: list[str]) -> int:
