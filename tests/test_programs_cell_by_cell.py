@@ -47,7 +47,9 @@ def notebook_cells(source: str) -> list[str]:
     decls = (data[: main.start_byte] + data[main.end_byte :]).decode().replace("package main", "", 1)
     body = main.child_by_field_name("body")
     assert body is not None
-    statements = [data[n.start_byte : n.end_byte].decode() for n in body.named_children if n.type != "comment"]
+    # tree-sitter-go puts a block's statements in a statement_list
+    nodes = [c for n in body.named_children for c in (n.named_children if n.type == "statement_list" else [n])]
+    statements = [data[n.start_byte : n.end_byte].decode() for n in nodes if n.type != "comment"]
     return [decls, *statements]
 
 
