@@ -30,6 +30,7 @@ from . import (
     stdlib,
     testreport,
     toolchains,
+    vendoring,
 )
 from .atomic import write_if_changed
 from .cellio import CellIO, CellOutcome, compile_error_outcome, interrupted_outcome
@@ -142,6 +143,10 @@ class GoSession:
         if self.project is not None and "GOKERNEL_BUILD" not in self.extra_env:
             # The project's sources change under us: only the go command checks them on every build.
             env["GOKERNEL_BUILD"] = "go"
+        if self.project is not None and self.project.vendor:
+            # The scratch module has no vendor/ of its own: the project's comes in through stand-in modules.
+            flags = [f for f in env.get("GOFLAGS", "").split() if f != "-mod=vendor"]
+            env["GOFLAGS"] = " ".join(flags)
         return env
 
     def std_packages(self, tc: Toolchain, env: Mapping[str, str]) -> dict[str, str]:
@@ -379,7 +384,14 @@ class GoSession:
             text = self.scratch.gomod.read_text()
         except OSError:
             return
-        write_if_changed(self.scratch.gomod, project.attached(text, self.project))
+        stand_ins: dict[str, tuple[str, str]] = {}
+        if self.project is not None and self.project.vendor:
+            try:
+                vendor = Path(self.project.vendor)
+                stand_ins = vendoring.stand_ins(vendor, self.scratch.build_dir / "vendor", self.project.go_version)
+            except (OSError, UnicodeDecodeError):
+                pass  # the build then says which module it cannot find
+        write_if_changed(self.scratch.gomod, project.attached(text, self.project, stand_ins))
         self.live.volatile = tuple(m.path for m in self.project.modules) if self.project else ()
 
     def _new_module_setup(self, io: CellIO) -> None:
