@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gokernel.executor import resolve_bench_toolchains
+from gokernel.testcells import resolve_bench_toolchains
 from gokernel.toolchains import Toolchain
 
 
