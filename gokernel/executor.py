@@ -22,6 +22,7 @@ from . import (
     diagnostics,
     fastbuild,
     gotest,
+    imports,
     magics,
     project,
     render,
@@ -400,6 +401,9 @@ class GoSession:
         tc, env = prep
         self.remember_source(cell_no, code)
         parsed = cells.split(code)
+        unresolved = self._new_imports_unresolved(parsed, cell_no, tc, env, io)
+        if unresolved is not None:
+            return unresolved
         store = self.store.apply(parsed, cell_no)
         std = self.std_packages(tc, env)
         mode, why = self.mode(tc, env)
@@ -430,6 +434,30 @@ class GoSession:
         if outcome.kept:
             self.store = store
         return outcome
+
+    def _new_imports_unresolved(
+        self, parsed: cells.ParsedCell, cell_no: int, tc: Toolchain, env: Mapping[str, str], io: CellIO
+    ) -> CellOutcome | None:
+        """A compile error on the import line when a path the notebook did not import before cannot be found."""
+        known = {s.imp.path for s in self.store.imports}
+        new = [i for i in parsed.imports if imports.needs_resolving(i.path) and i.path not in known]
+        if not new:
+            return None
+        with self.scratch.lock:
+            errors, interrupted = imports.resolve(tc.go, [i.path for i in new], self.scratch.root, env)
+        if interrupted:
+            return interrupted_outcome("resolving the cell's imports").not_kept()
+        diags = [
+            diagnostics.Diagnostic(
+                message=f"cannot import {i.path}: {errors[i.path]}", line=i.line, loc=CellLoc(cell_no, i.line)
+            )
+            for i in new
+            if i.path in errors
+        ]
+        if not diags:
+            return None
+        io.display(render.render_diagnostics(diags, self.store_sources()))
+        return compile_error_outcome(diags).not_kept()
 
     def _trailing_call_without_value(
         self,

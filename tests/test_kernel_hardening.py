@@ -90,3 +90,24 @@ def test_rm_underscore_removes_blank_declarations(kernel: GoKernelDriver) -> Non
         assert "_" not in ok(kernel, "%ls").of_type("display_data")[0]["content"]["data"]["text/plain"].split()
     finally:
         ok(kernel, "%mode live")
+
+
+@pytest.mark.parametrize("mode", ["live", "fresh"])
+def test_an_import_that_cannot_be_found_fails_on_its_own_line(mode: str) -> None:
+    """Not later, in whichever cell first uses the package, with words about a generated file."""
+    k = GoKernelDriver(
+        env={"GOKERNEL_MODE": mode, "GOPROXY": "off", "JPY_SESSION_NAME": f"/notebooks/imports-{mode}.ipynb"}
+    )
+    try:
+        ex = k.execute('import (\n\t"strings"\n\t"example.com/not/there"\n)\n\nfunc f() int { return 1 }')
+        assert ex.status == "error" and ex.error is not None
+        assert ex.error["evalue"].startswith("cell[1] line 3: cannot import example.com/not/there: ")
+        assert "GOPROXY=off" in ex.error["evalue"]
+        [card] = ex.of_type("display_data")
+        assert "example.com/not/there" in card["content"]["data"]["text/plain"]
+        # Nothing of the failed cell was kept, and later cells run.
+        gone = k.execute("f()")
+        assert gone.status == "error" and "undefined: f" in gone.error["evalue"]  # type: ignore[index]
+        assert ok(k, 'import "strings"\n\nstrings.ToUpper("ok")').result == '"OK"'
+    finally:
+        k.shutdown()
