@@ -111,3 +111,16 @@ def test_an_import_that_cannot_be_found_fails_on_its_own_line(mode: str) -> None
         assert ok(k, 'import "strings"\n\nstrings.ToUpper("ok")').result == '"OK"'
     finally:
         k.shutdown()
+
+
+def test_a_live_cell_closing_stdout_or_stderr_does_not_silence_later_cells() -> None:
+    k = GoKernelDriver(env={"GOKERNEL_MODE": "live", "JPY_SESSION_NAME": "/notebooks/stdio-closed.ipynb"})
+    try:
+        ok(k, "x := 1")
+        ok(k, 'os.Stdout.Close()\nos.Stderr.Close()\nfmt.Println("lost: stdout is closed")')
+        ex = ok(k, 'fmt.Println("out", x)\nfmt.Fprintln(os.Stderr, "err", x)')
+        assert (ex.stream("stdout"), ex.stream("stderr")) == ("out 1\n", "err 1\n")
+        ok(k, "syscall.Close(1)")  # the descriptor itself, under os.Stdout
+        assert ok(k, 'fmt.Println("back", x)').stream() == "back 1\n"
+    finally:
+        k.shutdown()

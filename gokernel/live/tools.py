@@ -29,6 +29,7 @@ HOST_SOURCES = {
     "gkhost/main.go": "gkhost/main.go",
     "gkhost/dup_linux.go": "gkhost/dup_linux.go",
     "gkhost/dup_other.go": "gkhost/dup_other.go",
+    "gkhost/stdio.go": "gkhost/stdio.go",
 }
 REWRITER_SOURCES = ("rewrite/main.go", "rewrite/go.mod")
 

@@ -159,6 +159,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gkhost: fd 4 is not open; this program is started by gokernel")
 		os.Exit(2)
 	}
+	saveStdio()
 	gkrt.Send("ready", "")
 	scanner := bufio.NewScanner(commands)
 	scanner.Buffer(make([]byte, 64*1024), 1<<20)
@@ -169,6 +170,7 @@ func main() {
 		}
 		switch cmd.Op {
 		case "run":
+			restoreStdio() // first: fds 1 and 2, if closed, are the lowest free ones the stdin pipe would take
 			freshStdin()
 			run(cmd.ID, cmd.Path)
 		case "stdin":
