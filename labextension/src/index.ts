@@ -1,6 +1,7 @@
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { Dialog, ICommandPalette, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { IStatusBar } from '@jupyterlab/statusbar';
+import { CellRefLinks, IPanelLike } from './cellrefs';
 import { ToolchainModel } from './model';
 import { IAvailableVersion } from './request';
 import { ToolchainPanel } from './panel';
@@ -13,6 +14,18 @@ const INSTALL = 'gokernel:install-toolchain';
 /** The session context of the current widget, if it has one (notebooks, consoles). */
 function currentSession(shell: ILabShell | null): any {
   return (shell?.currentWidget as any)?.sessionContext ?? null;
+}
+
+/** Whether a main-area widget is a notebook in Go (its metadata says so, or its kernel is the `go` kernel). */
+function goNotebook(widget: any): IPanelLike | null {
+  const notebook = widget?.content;
+  if (!notebook?.widgets || !notebook.model || typeof notebook.deselectAll !== 'function') {
+    return null;
+  }
+  const model = notebook.model;
+  const language = model.getMetadata?.('language_info')?.name ?? model.getMetadata?.('kernelspec')?.language;
+  const isGo = language === 'go' || widget.sessionContext?.session?.kernel?.name === 'go';
+  return isGo ? (widget as IPanelLike) : null;
 }
 
 const INSTALLED = ' (installed)';
@@ -84,6 +97,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     );
     app.shell.add(panel, 'left', { rank: 900 });
+
+    // `cell[N] line M` in gokernel's outputs: links to that cell and line
+    new CellRefLinks(
+      app.shell.node,
+      node => {
+        for (const widget of app.shell.widgets('main')) {
+          if (widget.node.contains(node)) {
+            return goNotebook(widget);
+          }
+        }
+        return null;
+      },
+      cell =>
+        Notification.warning(`Cell [${cell}] is not in this notebook any more: it was run again or deleted`, {
+          autoClose: 5000
+        })
+    );
 
     app.commands.addCommand(SWITCH, {
       label: 'Go: switch toolchain…',
