@@ -416,6 +416,7 @@ _CONTINUATION_OPS = (
 )  # fmt: skip
 
 
+_FLOAT_ENDING_IN_DOT = re.compile(r"(?<![\w.])\d[\d_]*\.$")
 # Keywords that cannot end a statement (a label's ":" neither).
 _CONTINUATION_KEYWORD = re.compile(
     r"(?:^|[^\w.])(?:else|go|defer|func|import|type|var|const|package|range|chan|map|struct|interface|select"
@@ -467,6 +468,8 @@ def is_complete(source: str) -> str:
         return "incomplete"
     tail = source[:last_token_end].rstrip()
     if tail.endswith(("++", "--")):
+        return "complete"
+    if _FLOAT_ENDING_IN_DOT.search(tail):  # `x := 1.` is a float literal, not a selector to be continued
         return "complete"
     if tail.endswith(_CONTINUATION_OPS) or _CONTINUATION_KEYWORD.search(tail):
         return "incomplete"

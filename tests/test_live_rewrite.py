@@ -198,3 +198,38 @@ def test_warm_builds_the_tools_into_the_cache(tmp_path: Path) -> None:
     assert "ready for go" in res.stdout
     built = sorted(p.name.split("-")[0] for p in (tmp_path / "tools").iterdir())
     assert built == ["gkhost", "gkrewrite"]
+
+
+def test_method_values_and_expressions_of_an_earlier_cells_unexported_methods(nb: Notebook) -> None:
+    nb.ok(
+        "type mt int\nfunc (mt) get() int { return 7 }\nfunc (t *mt) inc(d int) { *t += mt(d) }\n"
+        "type mholder struct{ mt }\ntype getter interface{ get() int }\ntype Mt int\nfunc (Mt) get() int { return 8 }"
+    )
+    nb.ok("mget := mt.get")
+    nb.ok("var tv mt = 2\nbound := tv.get\ntv.inc(5)\nfmt.Println(mget(tv), bound(), tv, (*mt).get(&tv))")
+    out = nb.out(
+        "minc := (*mt).inc\nminc(&tv, 1)\nbinc := tv.inc\nbinc(10)\nh := mholder{mt: 1}\nhget := h.get\n"
+        "hinc := (&h).inc\nhinc(4)\nvar gi getter = tv\nig := gi.get\n"
+        "fmt.Println(tv, hget(), h.mt, getter.get(gi), ig(), mholder.get(h), struct{ Mt }.get(struct{ Mt }{3}))"
+    )
+    assert out == "18 7 5 7 7 7 8\n"  # what go run prints for the same statements in one main
+
+
+def test_len_of_an_earlier_cells_array_is_a_constant(nb: Notebook) -> None:
+    nb.ok("arr := [3]int{1, 2, 3}\nparr := &arr")
+    out = nb.out(
+        "b := [len(arr)]string{}\nconst twice = cap(arr) * 2\nfmt.Println(len(b), twice, len(parr), [len(parr)]int{})"
+    )
+    assert out == "3 6 3 [0 0 0]\n"
+
+
+def test_leading_vars_are_initialised_in_dependency_order(nb: Notebook) -> None:
+    out = nb.out(
+        "var (\n\tdn = len(<-dch)\n\tdm = dk * 2\n)\nvar dch = func() chan []int {\n\tc := make(chan []int, 1)\n"
+        "\tc <- make([]int, dk)\n\treturn c\n}()\nvar dk = 4\nfmt.Println(dn, dm)"
+    )
+    assert out == "4 8\n"
+
+
+def test_a_float_literal_ending_in_a_dot_completes_the_cell(nb: Notebook) -> None:
+    assert nb.value("var fz float32 = 0.\nfz + 1.") == "1"

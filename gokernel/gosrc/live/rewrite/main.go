@@ -328,10 +328,13 @@ func (p *printer) typ(t types.Type) string {
 				b.WriteString("; ")
 			}
 			f := t.Field(i)
-			if !f.Embedded() || true {
+			ft := p.typ(f.Type())
+			// An embedded field stays embedded (its methods are promoted, its struct type is another one)
+			// where its type is spelled with the field's name (not through an alias like GKT_name).
+			if !f.Embedded() || embeddedName(ft) != f.Name() {
 				b.WriteString(f.Name() + " ")
 			}
-			b.WriteString(p.typ(f.Type()))
+			b.WriteString(ft)
 			if tag := t.Tag(i); tag != "" {
 				b.WriteString(" " + strconv.Quote(tag))
 			}
@@ -381,6 +384,18 @@ func (p *printer) typ(t types.Type) string {
 		return p.named(n.Obj(), args)
 	}
 	return types.TypeString(t, func(pkg *types.Package) string { return p.pkgName(pkg) })
+}
+
+// embeddedName is the field name Go gives an embedded field of type t (as spelled): T for *pkg.T[int].
+func embeddedName(t string) string {
+	t = strings.TrimPrefix(t, "*")
+	if i := strings.Index(t, "["); i >= 0 {
+		t = t[:i]
+	}
+	if i := strings.LastIndex(t, "."); i >= 0 {
+		t = t[i+1:]
+	}
+	return t
 }
 
 func (p *printer) named(obj *types.TypeName, args *types.TypeList) string {
@@ -1047,23 +1062,46 @@ func (em *emitter) selection(sel *ast.SelectorExpr, s *types.Selection) {
 		span := u.off(sel.End()) - u.off(sel.X.Pos())
 		em.ed.insert(u.off(sel.X.Pos()), prefix, span)
 		em.ed.replace(u.off(sel.X.End()), u.off(sel.Sel.End()), suffix+keepLines)
-	case types.MethodVal:
+	case types.MethodVal, types.MethodExpr:
 		m := s.Obj().(*types.Func)
 		p := em.priorOf(m)
 		if p == nil || m.Exported() {
 			return
 		}
-		call := em.callOf(sel)
-		if call == nil {
-			return // a method value of an earlier cell's unexported method: the compiler explains
-		}
 		// A promoted method: walk to the embedded value that has it first.
 		indices := s.Index()
+		recvT := m.Type().(*types.Signature).Recv().Type()
+		named := recvT
+		if ptr, ok := named.(*types.Pointer); ok {
+			named = ptr.Elem()
+		}
+		nt, ok := named.(*types.Named)
+		if !ok {
+			return // a method of an unnamed interface
+		}
+		accessor := "(" + em.priorAlias(p) + ".GK{}).M_" + nt.Obj().Name() + "_" + m.Name() + "()"
+		if nt.TypeParams().Len() > 0 || nt.TypeArgs().Len() > 0 {
+			accessor = em.priorAlias(p) + ".GKM_" + nt.Obj().Name() + "_" + m.Name()
+		}
+		if s.Kind() == types.MethodExpr {
+			// T.m, (*T).m, I.m: a function literal taking the receiver first.
+			sig := s.Type().(*types.Signature)
+			r0 := sig.Params().At(0).Type()
+			prefix, suffix, holder, _ := em.fieldPath(r0, true, indices[:len(indices)-1])
+			if holder == nil {
+				return
+			}
+			recv := em.adjustRecv(recvT, holder, prefix+"gk_r"+suffix)
+			params, args := em.paramList(sig, 1)
+			lit := "(func(gk_r " + em.final.typ(r0) + prefixComma(params) + ")" + em.results(sig) + " { " +
+				em.ret(sig) + accessor + "(" + recv + prefixComma(args) + ") })"
+			em.ed.replace(u.off(sel.Pos()), u.off(sel.End()), lit+keepLines)
+			return
+		}
 		prefix, suffix, holder, _ := em.fieldPath(s.Recv(), u.info.Types[sel.X].Addressable(), indices[:len(indices)-1])
 		if holder == nil {
 			return
 		}
-		recvT := m.Type().(*types.Signature).Recv().Type()
 		_, ptrRecv := recvT.(*types.Pointer)
 		_, holderPtr := holder.Underlying().(*types.Pointer)
 		_, isIface := holder.Underlying().(*types.Interface)
@@ -1075,20 +1113,33 @@ func (em *emitter) selection(sel *ast.SelectorExpr, s *types.Selection) {
 		case !ptrRecv && holderPtr:
 			adj = "*"
 		}
-		named := recvT
-		if ptr, ok := named.(*types.Pointer); ok {
-			named = ptr.Elem()
+		call := em.callOf(sel)
+		if call == nil {
+			// A method value: the receiver is evaluated (and copied, or its address taken) now, as Go does.
+			sig := s.Type().(*types.Signature)
+			rt := holder // the receiver as the method gets it
+			switch {
+			case isIface:
+			case ptrRecv && !holderPtr:
+				rt = types.NewPointer(holder)
+			case !ptrRecv && holderPtr:
+				rt = holder.Underlying().(*types.Pointer).Elem()
+			}
+			params, args := em.paramList(sig, 0)
+			fn := "func(" + strings.Join(params, ", ") + ")" + em.results(sig)
+			head := "func(gk_r " + em.final.typ(rt) + ") " + fn + " { return " + fn + " { " + em.ret(sig) +
+				accessor + "(gk_r" + prefixComma(args) + ") } }("
+			if adj != "" {
+				adj += "("
+				suffix += ")"
+			}
+			span := u.off(sel.End()) - u.off(sel.X.Pos())
+			em.ed.insert(u.off(sel.X.Pos()), "("+head+adj+prefix, span)
+			em.ed.replace(u.off(sel.X.End()), u.off(sel.Sel.End()), suffix+"))"+keepLines)
+			return
 		}
-		nt, ok := named.(*types.Named)
-		if !ok {
-			return // a method of an unnamed interface
-		}
-		tn := nt.Obj().Name()
 		span := u.off(call.End()) - u.off(sel.X.Pos())
-		accessor := "(" + em.priorAlias(p) + ".GK{}).M_" + tn + "_" + m.Name() + "()("
-		if nt.TypeParams().Len() > 0 || nt.TypeArgs().Len() > 0 {
-			accessor = em.priorAlias(p) + ".GKM_" + tn + "_" + m.Name() + "("
-		}
+		accessor += "("
 		if adj != "" && suffix != "" {
 			adj += "("
 			suffix += ")"
@@ -1100,6 +1151,57 @@ func (em *emitter) selection(sel *ast.SelectorExpr, s *types.Selection) {
 		}
 		em.ed.replace(u.off(sel.X.End()), u.off(call.Lparen)+1, suffix+sep+keepLines)
 	}
+}
+
+// adjustRecv spells the receiver argument for a method whose receiver type is recvT from an expression of
+// type holder (taking its address or dereferencing it, as a method call would).
+func (em *emitter) adjustRecv(recvT, holder types.Type, expr string) string {
+	_, ptrRecv := recvT.(*types.Pointer)
+	_, holderPtr := holder.Underlying().(*types.Pointer)
+	if _, isIface := holder.Underlying().(*types.Interface); isIface {
+		return expr
+	}
+	switch {
+	case ptrRecv && !holderPtr:
+		return "&(" + expr + ")"
+	case !ptrRecv && holderPtr:
+		return "*(" + expr + ")"
+	}
+	return expr
+}
+
+// paramList: parameters gk_a<i> of sig from index `from` on (declarations, and the arguments passing them on).
+func (em *emitter) paramList(sig *types.Signature, from int) (params, args []string) {
+	n := sig.Params().Len()
+	for i := from; i < n; i++ {
+		t := sig.Params().At(i).Type()
+		name := fmt.Sprintf("gk_a%d", i)
+		if sig.Variadic() && i == n-1 {
+			params = append(params, name+" ..."+em.final.typ(t.(*types.Slice).Elem()))
+			args = append(args, name+"...")
+			continue
+		}
+		params = append(params, name+" "+em.final.typ(t))
+		args = append(args, name)
+	}
+	return params, args
+}
+
+func (em *emitter) results(sig *types.Signature) string {
+	switch sig.Results().Len() {
+	case 0:
+		return ""
+	case 1:
+		return " " + em.final.typ(sig.Results().At(0).Type())
+	}
+	return " " + em.final.typ(sig.Results())
+}
+
+func (em *emitter) ret(sig *types.Signature) string {
+	if sig.Results().Len() > 0 {
+		return "return "
+	}
+	return ""
 }
 
 func (em *emitter) callOf(sel *ast.SelectorExpr) *ast.CallExpr {
@@ -1145,14 +1247,65 @@ func (em *emitter) compositeLit(lit *ast.CompositeLit, parentElemPtr bool) {
 	em.ed.insert(u.off(lit.End()), "))", span)
 }
 
+// foldConstant: len(a) or cap(a) of an array (or a pointer to one) is a constant in Go as long as a has no
+// calls or receives; an earlier cell's variable is reached through an accessor call, which would make it
+// a non-constant (`[len(a)]int` would not compile), so the rewriter writes the value go/types computed.
+func (em *emitter) foldConstant(call *ast.CallExpr) (string, bool) {
+	u := em.u
+	tv, ok := u.info.Types[call]
+	if !ok || tv.Value == nil {
+		return "", false
+	}
+	fun := call.Fun
+	for {
+		pe, ok := fun.(*ast.ParenExpr)
+		if !ok {
+			break
+		}
+		fun = pe.X
+	}
+	id, ok := fun.(*ast.Ident)
+	if !ok {
+		return "", false
+	}
+	if b, ok := u.info.Uses[id].(*types.Builtin); !ok || (b.Name() != "len" && b.Name() != "cap") {
+		return "", false
+	}
+	prior := false
+	ast.Inspect(call, func(n ast.Node) bool {
+		if x, ok := n.(*ast.Ident); ok {
+			if obj := u.info.Uses[x]; obj != nil && em.priorOf(obj) != nil && u.packageLevel(obj) {
+				if _, isVar := obj.(*types.Var); isVar {
+					prior = true
+				}
+			}
+		}
+		return !prior
+	})
+	if !prior {
+		return "", false
+	}
+	if b, ok := tv.Type.(*types.Basic); ok && b.Info()&types.IsUntyped != 0 {
+		return "(" + tv.Value.ExactString() + ")", true
+	}
+	return em.final.typ(tv.Type) + "(" + tv.Value.ExactString() + ")", true
+}
+
 func (u *unit) emit(r *Response, hasMain bool) error {
 	em := &emitter{u: u, ed: &editor{}, priors: map[*Prior]string{}, used: map[string]bool{}, mirrors: map[string]string{}}
 	em.final = newPrinter(u.pkg, em.typeName, sessionImports(u.req))
 	em.used[fmt.Sprintf("gkrt %q", rtPath)] = true
 
 	// Selections and literals that reach into earlier cells' unexported fields and methods; interrupt checks.
+	var folded [][2]token.Pos // len/cap of earlier cells' arrays: constants, spelled as their values
 	ast.Inspect(u.current, func(n ast.Node) bool {
 		switch x := n.(type) {
+		case *ast.CallExpr:
+			if text, ok := em.foldConstant(x); ok {
+				em.ed.replace(u.off(x.Pos()), u.off(x.End()), text)
+				folded = append(folded, [2]token.Pos{x.Pos(), x.End()})
+				return false
+			}
 		case *ast.SelectorExpr:
 			if s, ok := u.info.Selections[x]; ok {
 				em.selection(x, s)
@@ -1191,8 +1344,16 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 	})
 	// Prior cells' names, and the imports the cell really uses.
 	dotUsed := map[string]bool{}
+	inFolded := func(p token.Pos) bool {
+		for _, r := range folded {
+			if p >= r[0] && p < r[1] {
+				return true
+			}
+		}
+		return false
+	}
 	for id, obj := range u.info.Uses {
-		if !u.inCurrent(id.Pos()) || obj == nil {
+		if !u.inCurrent(id.Pos()) || obj == nil || inFolded(id.Pos()) {
 			continue
 		}
 		if pn, ok := obj.(*types.PkgName); ok {
@@ -1478,6 +1639,7 @@ func handle(exp *exports, req *Request) (r Response) {
 	}
 	exp.list(append(paths, rtPath))
 	u := &unit{req: req, exp: exp}
+	u.orderLeadingVars()
 
 	// Pass 1: the cell as Go sees it (statements in a function), to learn its variables' types.
 	body1 := cellBody(req, segmentText(req.Stmts))
@@ -1532,6 +1694,86 @@ func handle(exp *exports, req *Request) (r Response) {
 		return Response{Internal: err.Error()}
 	}
 	return r
+}
+
+// orderLeadingVars: the `var`s a cell starts with are its package-level variables as Go sees them, and Go
+// initialises those in dependency order (`var n = len(<-c)` before `var c = ...` reads c first), not as
+// written. They become statements run in order, so they are put in the order go/types computes (one
+// statement per spec; a spec keeps its cell position). Vars after the first statement run as written.
+func (u *unit) orderLeadingVars() {
+	req := u.req
+	lead, specs := 0, 0
+	for _, seg := range req.Stmts {
+		f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+seg.Src, parser.SkipObjectResolution)
+		if err != nil || len(f.Decls) != 1 {
+			break
+		}
+		gd, ok := f.Decls[0].(*ast.GenDecl)
+		if !ok || gd.Tok != token.VAR {
+			break
+		}
+		lead++
+		specs += len(gd.Specs)
+	}
+	if specs < 2 {
+		return
+	}
+	if err := u.check(header(req.Imports, nil), segmentText(req.Decls)+segmentText(req.Stmts[:lead])); err != nil {
+		return
+	}
+	rank := map[types.Object]int{}
+	for i, init := range u.info.InitOrder {
+		for _, v := range init.Lhs {
+			rank[v] = i
+		}
+	}
+	type spec struct {
+		seg  Segment
+		text string
+		pos  token.Position
+		rank int
+	}
+	var all []spec
+	src := u.fileSrc[u.curTok]
+	for _, d := range u.current.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.VAR {
+			continue
+		}
+		for _, sp := range gd.Specs {
+			vs := sp.(*ast.ValueSpec)
+			r := -1 // zero values first: nothing to compute
+			if len(vs.Values) > 0 {
+				r = len(u.info.InitOrder)
+				for _, name := range vs.Names {
+					obj := u.info.Defs[name]
+					i, ok := rank[obj]
+					if !ok {
+						return // not something go/types could order: leave the cell as written
+					}
+					if i < r {
+						r = i
+					}
+				}
+			}
+			pos := u.fset.Position(vs.Pos())
+			all = append(all, spec{text: src[u.curTok.Offset(vs.Pos()):u.curTok.Offset(vs.End())], pos: pos, rank: r})
+		}
+	}
+	if len(all) != specs || sort.SliceIsSorted(all, func(i, j int) bool { return all[i].rank < all[j].rank }) {
+		return
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].rank < all[j].rank })
+	cell := req.Stmts[0].Cell
+	stmts := make([]Segment, 0, len(all)+len(req.Stmts)-lead)
+	for _, s := range all {
+		stmts = append(stmts, Segment{
+			Src:  fmt.Sprintf("var /*line %s:%d:%d*/%s", s.pos.Filename, s.pos.Line, s.pos.Column, s.text),
+			Cell: cell,
+			Line: s.pos.Line,
+		})
+	}
+	req.Stmts = append(stmts, req.Stmts[lead:]...)
 }
 
 // declaredNames: the package-level names of this cell (its declarations and top-level variables).
