@@ -233,3 +233,21 @@ def test_leading_vars_are_initialised_in_dependency_order(nb: Notebook) -> None:
 
 def test_a_float_literal_ending_in_a_dot_completes_the_cell(nb: Notebook) -> None:
     assert nb.value("var fz float32 = 0.\nfz + 1.") == "1"
+
+
+def test_a_cell_of_only_defers_waits_for_mains_end_and_can_recover_a_later_panic(nb: Notebook) -> None:
+    # GOROOT/test/defernil.go split one statement per cell: main's deferred recover catches f's panic.
+    nb.ok("var dx = 0\nfunc dnil() {\n\tvar nilf func()\n\tdefer nilf()\n\tdx = 1\n}")
+    assert nb.out('defer func() {\n\terr := recover()\n\tfmt.Println("recovered", err != nil, dx)\n}()') == ""
+    assert nb.out('fmt.Println("between")') == "between\n"
+    assert nb.out("dnil()") == "recovered true 1\n"
+    # A file closed by main's defer stays open for the cells after it.
+    nb.ok('fr := strings.NewReader("abc")\nrc := io.NopCloser(fr)')
+    assert nb.out("defer rc.Close()") == ""
+    nb.ok('defer fmt.Println("first deferred")\ndefer fmt.Println("second deferred")')
+    outcome, io = nb.run('panic("boom")')  # unrecovered: main's deferred calls run, newest first
+    assert outcome.ename == "panic" and "boom" in outcome.evalue
+    assert "".join(io.out) == "second deferred\nfirst deferred\n"
+    # A defer among other statements runs when its cell ends, as a function's does.
+    assert nb.out('defer fmt.Println("a")\nfmt.Println("b")') == "b\na\n"
+    assert nb.out('fmt.Println("after")') == "after\n"

@@ -91,30 +91,46 @@ func run(id int, path string) {
 	mu.Unlock()
 	go func() {
 		var myGid int64
-		defer close(finished)
+		var once sync.Once
 		rec := doneRecord{ID: id, Status: "ok"}
+		finish := func() { // the cell is over for the kernel (also when it parks: gkrt.Park)
+			once.Do(func() {
+				gkrt.EndCell(myGid)
+				mu.Lock()
+				stillCurrent := current == id
+				if stillCurrent {
+					current = 0
+				}
+				mu.Unlock()
+				if stillCurrent { // an abandoned cell that finishes late reports nothing
+					report(rec)
+				}
+				close(finished)
+			})
+		}
 		defer func() {
-			if r := recover(); r != nil {
-				if err, ok := r.(error); ok && errors.Is(err, gkrt.Interrupted) {
-					rec.Status = "interrupted"
-				} else {
+			r := recover()
+			u := gkrt.Unwind{Panicking: r != nil, Value: r}
+			if r != nil {
+				u.Stack = string(debug.Stack())
+			}
+			if gkrt.Unparked(myGid, u) { // a parked cell's deferred calls ran: main ended
+				return
+			}
+			if err, ok := r.(error); ok && errors.Is(err, gkrt.Interrupted) {
+				rec.Status = "interrupted"
+			} else if r != nil {
+				// A panic ends main: it unwinds through main's parked deferred calls, which may recover it.
+				if u = gkrt.EndMain(u); u.Panicking {
 					rec.Status = "panic"
-					rec.Message = panicMessage(r)
-					rec.Stack = string(debug.Stack())
+					rec.Message = panicMessage(u.Value)
+					rec.Stack = u.Stack
 				}
 			}
-			gkrt.EndCell(myGid)
-			mu.Lock()
-			stillCurrent := current == id
-			if stillCurrent {
-				current = 0
-			}
-			mu.Unlock()
-			if stillCurrent { // an abandoned cell that finishes late reports nothing
-				report(rec)
-			}
+			finish()
 		}()
 		myGid = gkrt.BeginCell()
+		gkrt.SetParkHook(myGid, finish)
 		mu.Lock()
 		gid = myGid
 		mu.Unlock()

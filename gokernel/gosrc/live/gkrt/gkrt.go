@@ -124,3 +124,107 @@ func Show(values ...interface{}) {
 
 // Addr gives an addressable copy of a value, for reading fields of non-addressable struct values.
 func Addr[T any](v T) *T { return &v }
+
+// ---- main's deferred calls ---------------------------------------------------------------------------
+//
+// The notebook's statements are main's body spread over cells. A defer among other statements runs when
+// its cell ends (the cell is a function body, as in a REPL). A cell made only of defer statements would
+// then do nothing a plain call would not; it is main's `defer f.Close()` / `defer func() { recover() }()`
+// written as a cell of its own, so its calls wait for main's end instead: the cell's goroutine parks at
+// the end of its run function (Park) with the calls registered. Main ends when a later cell panics: the
+// panic then unwinds through the parked frames, newest first, running their deferred calls, and a
+// deferred recover() stops it as in `go run` (the panicking cell then ends normally). A session that ends
+// (%reset, restart) drops them, as os.Exit would.
+
+// Unwind is how a frame of main ends: normally, or panicking with Value (Stack: where it was raised).
+type Unwind struct {
+	Panicking bool
+	Value     interface{}
+	Stack     string
+}
+
+type mainFrame struct {
+	resume chan Unwind
+	result chan Unwind
+}
+
+var (
+	framesMu  sync.Mutex
+	frames    []*mainFrame
+	parkHooks = map[int64]func(){}
+	parked    = map[int64]*mainFrame{}
+)
+
+// SetParkHook tells gkrt what ends cell goroutine gid for the kernel if it parks.
+func SetParkHook(gid int64, hook func()) {
+	framesMu.Lock()
+	parkHooks[gid] = hook
+	framesMu.Unlock()
+}
+
+// Park ends a cell made only of defer statements (the rewriter calls it last): the cell is over, its
+// deferred calls wait in this goroutine until main ends.
+func Park() {
+	gid := GoroutineID()
+	f := &mainFrame{resume: make(chan Unwind), result: make(chan Unwind, 1)}
+	framesMu.Lock()
+	hook := parkHooks[gid]
+	delete(parkHooks, gid)
+	if hook != nil {
+		frames = append(frames, f)
+		parked[gid] = f
+	}
+	framesMu.Unlock()
+	if hook == nil { // not run by the host as a cell: the defers run now, as in any function
+		return
+	}
+	hook()
+	if u := <-f.resume; u.Panicking {
+		panic(u.Value)
+	}
+}
+
+// Unparked reports how the run function of goroutine gid ended; true when that goroutine had parked (its
+// end belongs to EndMain, not to a cell).
+func Unparked(gid int64, u Unwind) bool {
+	framesMu.Lock()
+	f := parked[gid]
+	delete(parked, gid)
+	delete(parkHooks, gid)
+	framesMu.Unlock()
+	if f == nil {
+		return false
+	}
+	f.result <- u
+	return true
+}
+
+// EndMain runs main's parked deferred calls, newest frame first, with the state u of the panic that ends
+// main; it returns the state after them (recovered: not panicking).
+func EndMain(u Unwind) Unwind {
+	for {
+		framesMu.Lock()
+		if len(frames) == 0 {
+			framesMu.Unlock()
+			return u
+		}
+		f := frames[len(frames)-1]
+		frames = frames[:len(frames)-1]
+		framesMu.Unlock()
+		f.resume <- u
+		next := <-f.result
+		if next.Panicking && u.Panicking && samePanic(next.Value, u.Value) {
+			next.Stack = u.Stack // the same panic going on: where it was raised is what matters
+		}
+		u = next
+	}
+}
+
+func samePanic(a, b interface{}) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
+}

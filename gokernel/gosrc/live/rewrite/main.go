@@ -1291,6 +1291,24 @@ func (em *emitter) foldConstant(call *ast.CallExpr) (string, bool) {
 	return em.final.typ(tv.Type) + "(" + tv.Value.ExactString() + ")", true
 }
 
+// onlyDefers: the cell's statements are all defer statements.
+func (u *unit) onlyDefers() bool {
+	if u.runFunc == nil {
+		return false
+	}
+	n := 0
+	for _, st := range u.runFunc.Body.List {
+		switch st.(type) {
+		case *ast.DeferStmt:
+			n++
+		case *ast.EmptyStmt:
+		default:
+			return false
+		}
+	}
+	return n > 0
+}
+
 func (u *unit) emit(r *Response, hasMain bool) error {
 	em := &emitter{u: u, ed: &editor{}, priors: map[*Prior]string{}, used: map[string]bool{}, mirrors: map[string]string{}}
 	em.final = newPrinter(u.pkg, em.typeName, sessionImports(u.req))
@@ -1395,6 +1413,10 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 	if hasMain {
 		// The cell's own `func main` runs after its statements, as in a program.
 		body = strings.Replace(body, "\n}\n//line gokernel-end", "\n\t"+mainName+"()\n}\n//line gokernel-end", 1)
+	}
+	if u.onlyDefers() {
+		// main's deferred calls, written as a cell of their own: they wait for main's end (see gkrt.Park).
+		body = strings.Replace(body, "\n}\n//line gokernel-end", "\n\tgkrt.Park()\n}\n//line gokernel-end", 1)
 	}
 	fmt.Fprintf(&gen, "var _ = gkrt.Register(%s)\n\ntype GK struct{}\n\n", runName)
 	for _, name := range varNames {
