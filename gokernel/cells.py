@@ -81,6 +81,8 @@ class Decl:
     refs: frozenset[str]  # X of X.Sel not declared inside the decl: candidate package references
     # Unqualified exported-looking names not declared inside: what a dot import could provide.
     exported_idents: frozenset[str] = frozenset()
+    # Every name it uses that it does not bind (types, functions, variables, constants): what it depends on.
+    uses: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,11 @@ def _selector_operands(node: tree_sitter.Node) -> set[str]:
 
 def _refs(node: tree_sitter.Node, also_local: set[str] | None = None) -> frozenset[str]:
     return frozenset(_selector_operands(node) - _bound_names(node) - (also_local or set()))
+
+
+def _uses(node: tree_sitter.Node) -> frozenset[str]:
+    found = {_text(n) for n in _walk(node) if n.type in ("identifier", "type_identifier")}
+    return frozenset(found - _bound_names(node))
 
 
 def _exported_idents(node: tree_sitter.Node) -> frozenset[str]:
@@ -356,6 +363,7 @@ def split(source: str) -> ParsedCell:
                 line=first.start_point.row + 1,
                 refs=_refs(node),
                 exported_idents=_exported_idents(node),
+                uses=_uses(node),
             )
         )
 

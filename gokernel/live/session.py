@@ -8,6 +8,7 @@ The session knows nothing of Jupyter; it talks to the executor's CellIO.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import queue
@@ -30,18 +31,21 @@ from . import tools
 from .builder import PluginBuilder
 from .host import HostProcess
 from .rewriter import Rewrite, Rewriter, RewriterError
-from .store import LiveDecl, LivePackage, LiveStore, LiveVar
+from .store import LiveDecl, LivePackage, LiveStore, LiveVar, type_versions
 
 # Declaration kinds a later cell can see; init and main run with their own cell only.
 _KEPT_KINDS = frozenset({"func", "method", "type", "const", "test"})
 _INTERRUPT_WAIT = 3.0  # the host answers within its 0.4 s grace; beyond this it is wedged
 _PREWARM_STD = ("fmt", "strings", "strconv", "os", "time", "sort", "sync", "math", "errors")
 _INTERNAL_NAMES = [
+    # a variable read through the current declaration of its type (a view: see store.py)
+    (re.compile(r"\(\*\(\*[^()]*\)\(unsafe\.Pointer\(\(gk_c\d+\.GK\{\}\)\.V_(\w+)\(\)\)\)\)"), r"\1"),
     (re.compile(r"\(\*\(gk_c\d+\.GK\{\}\)\.V_(\w+)\(\)\)"), r"\1"),
     (re.compile(r"\(gk_c\d+\.GK\{\}\)\.F_(\w+)\(\)"), r"\1"),
     (re.compile(r"\(gk_c\d+\.GK\{\}\)\.M_\w+?_(\w+)\(\)"), r"\1"),
     (re.compile(r"\bgk_c\d+\.(?:GKT_|GKC_|GKG_)?"), ""),
     (re.compile(r"\b(?:gkv_|gkx_|GKG_|GKT_|GKC_)"), ""),
+    (re.compile(r'"scratch/live/c\d+"\.(\w+)'), r"\1 (an earlier declaration)"),
     (re.compile(r"\bscratch/live/c\d+\."), "main."),
     (re.compile(r"\bgkMain\b"), "main"),
 ]
@@ -226,10 +230,11 @@ class LiveSession:
 
         restored = [d for d in self.carry if not set(d.names) & _cell_names(parsed)]
         request, redeclared, carried = self._request(parsed, cell_no, decl_store, std, restored)
-        for t in redeclared:
+        for t, names in redeclared.items():
             io.stderr(
-                f"[gokernel] type {t} is declared again in this cell with its methods: "
-                f"values made before keep the old {t}\n"
+                f"[gokernel] {', '.join(names)} {'was' if len(names) == 1 else 'were'} made with an earlier "
+                f"declaration of {t}, of another layout: {'it keeps' if len(names) == 1 else 'they keep'} that "
+                f"type (make {'it' if len(names) == 1 else 'them'} again to use the new {t})\n"
             )
         request["env"] = [f"{k}={v}" for k, v in env.items()]
         request["volatile"] = list(self.volatile)
@@ -263,7 +268,15 @@ class LiveSession:
             text = readable(res.captured_stderr + res.captured_stdout)
             diags = diagnostics.parse_build_output(text, CellFileMap())
             if any(d.loc for d in diags):
-                return self._compile_error(diags, sources, io)
+                # The compiler saw the rewritten line: its columns are not the cell's, and the trailing value's
+                # second use of an expression repeats an error.
+                unique: dict[tuple[object, str], diagnostics.Diagnostic] = {}
+                for d in diags:
+                    d.column = None
+                    if d.loc is not None:
+                        d.loc = dataclasses.replace(d.loc, column=None)
+                    unique.setdefault((d.loc, d.message), d)
+                return self._compile_error(list(unique.values()), sources, io)
             return CellOutcome.error(
                 "BuildError", "building the cell's plugin failed", text.splitlines()[-20:]
             ).not_kept()
@@ -418,7 +431,7 @@ class LiveSession:
         decl_store: DeclStore,
         std: Mapping[str, str],
         carried: list[LiveDecl],
-    ) -> tuple[dict[str, Any], list[str], list[LiveDecl]]:
+    ) -> tuple[dict[str, Any], dict[str, list[str]], list[LiveDecl]]:
         own = [d for d in parsed.decls if d.kind != "var"]
         decls = [{"src": d.source, "cell": cell_no, "line": d.line} for d in own]
         # A method on a type of an earlier cell: Go wants both in one package, so the type comes along.
@@ -435,6 +448,7 @@ class LiveSession:
             if any(x.kind == "type" for x in pulled):
                 redeclared.append(base)
                 carried = carried + pulled
+        carried = carried + self._dependents(own, carried)
         decls = [x.segment() for x in carried] + decls
         # Top-level `var`s are statements: they run in the order written, among the others.
         # Sources are padded to their column, so (line, padding) is their position in the cell.
@@ -462,26 +476,69 @@ class LiveSession:
             imports.append({"name": alias or "", "path": path, "cell": False})
         # The merged view holds each name once: what this cell declares (or brings along) hides the older one.
         hidden = {n for d in own if d.kind != "method" for n in d.names} | {n for d in carried for n in d.names}
-        prior = [p.request(hidden) for p in self.store.visible()]
+        pkg = f"scratch/live/c{self.seq + 1}"
+        own_decls = [LiveDecl(d.kind, d.names, d.source, cell_no, d.line, d.refs, d.uses) for d in own]
+        types_now = {n: (p, d.source) for n, (p, d) in self.store.types([*carried, *own_decls], pkg).items()}
+        prior = [p.request(hidden, types_now) for p in self.store.visible()]
+        # Values made with a declaration this cell replaces by one of another layout keep their old type: say so.
+        changed = {n for d in [*carried, *own_decls] if d.kind == "type" for n in d.names}
+        stale: dict[str, list[str]] = {}
+        for v in self.store.variables():
+            moved = sorted(n for n in changed.intersection(v.made_with) if v.made_with[n] != types_now.get(n))
+            if v.name not in hidden and moved and not v.viewed(types_now):
+                stale.setdefault(moved[0], []).append(v.name)
         return (
             {
-                "pkg": f"scratch/live/c{self.seq + 1}",
+                "pkg": pkg,
                 "cell": cell_no,
                 "imports": imports,
                 "prior": prior,
                 "decls": decls,
                 "stmts": stmts,
             },
-            redeclared,
+            stale,
             carried,
         )
+
+    def _dependents(self, own: list[cells.Decl], carried: list[LiveDecl]) -> list[LiveDecl]:
+        """What must be declared again with the types this cell declares (or brings along), as if the notebook
+        were one package compiled anew: the methods of those types that this cell does not declare, and every
+        held type, function, method and constant that mentions one of them, transitively. Values are not
+        copied: variables made with the old types are read through the new ones when the layout is the same."""
+        names_here = {n for d in own for n in d.names}
+        changed = {n for d in own if d.kind == "type" for n in d.names}
+        changed |= {n for d in carried if d.kind == "type" for n in d.names}
+        have = {id(d) for d in carried}
+        out: list[LiveDecl] = []
+        grew = True
+        while grew:
+            grew = False
+            for held in self.store.decls():
+                if id(held) in have or held.kind not in ("type", "func", "method", "const"):
+                    continue
+                if names_here.intersection(held.names):
+                    continue  # declared again by this cell itself
+                owner = held.names[0].split(".", 1)[0] if held.kind == "method" and held.names else ""
+                if owner in changed or changed.intersection(held.uses):
+                    have.add(id(held))
+                    out.append(held)
+                    grew = True
+                    if held.kind == "type":
+                        changed.update(held.names)
+        return out
 
     def _record(self, pkg: str, cell_no: int, rw: Rewrite, parsed: cells.ParsedCell, carried: list[LiveDecl]) -> None:
         assert self.out_dir is not None
         decls = list(carried) + [
-            LiveDecl(d.kind, d.names, d.source, cell_no, d.line, d.refs) for d in parsed.decls if d.kind in _KEPT_KINDS
+            LiveDecl(d.kind, d.names, d.source, cell_no, d.line, d.refs, d.uses)
+            for d in parsed.decls
+            if d.kind in _KEPT_KINDS
         ]
-        variables = [LiveVar(v["name"], v["type"], dict(v.get("imports") or {}), cell_no) for v in rw.vars]
+        types = self.store.types(decls, pkg)
+        variables = [
+            LiveVar(v["name"], v["type"], dict(v.get("imports") or {}), cell_no, type_versions(v["type"], types))
+            for v in rw.vars
+        ]
         package = LivePackage(pkg, cell_no, self.out_dir / f"{pkg.rsplit('/', 1)[-1]}.a", decls, variables)
         self.store.add(package, set(rw.names) | {n for d in carried for n in d.names})
 

@@ -1,8 +1,16 @@
 """What a live session holds: the packages of the cells it loaded, with the declarations and variables of
-each that later cells can still see (a name declared again in a later cell hides the older one)."""
+each that later cells can still see (a name declared again in a later cell hides the older one).
+
+A variable remembers which declarations of its notebook types it was made with (`TypeVersions`): when a later
+cell declares one of them again with the same source (to add a method, or by running its cell again), the
+variable is read through the new type (a "view": same memory, new methods); when the declaration changed,
+it keeps the type it was made with.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +24,7 @@ class LiveDecl:
     cell: int
     line: int
     refs: frozenset[str] = frozenset()
+    uses: frozenset[str] = frozenset()  # names it depends on (cells.Decl.uses)
 
     def segment(self) -> dict[str, Any]:
         return {"src": self.source, "cell": self.cell, "line": self.line}
@@ -27,12 +36,45 @@ class LiveDecl:
         return self.kind == "method" and any(n.split(".", 1)[0] in names for n in self.names)
 
 
+# type name -> (package that declares it, its declaration's source), for the notebook types a type mentions
+TypeVersions = dict[str, tuple[str, str]]
+_IDENT = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
 @dataclass(frozen=True)
 class LiveVar:
     name: str
     type: str  # in the notebook's terms ("[]person", "*bytes.Buffer")
     imports: dict[str, str]
     cell: int
+    made_with: TypeVersions = field(default_factory=dict)
+
+    def viewed(self, now: TypeVersions) -> bool:
+        """Whether the variable must be read through the current declarations of its types: one of them was
+        declared again since it was made, and every one still has the source it had (the same layout)."""
+        if not self.made_with:
+            return False
+        moved = False
+        for name, (pkg, source) in self.made_with.items():
+            held = now.get(name)
+            if held is None or held[1] != source:
+                return False
+            moved = moved or held[0] != pkg
+        return moved
+
+
+def type_versions(type_text: str, types: Mapping[str, tuple[str, LiveDecl]]) -> TypeVersions:
+    """The notebook types `type_text` mentions, with the ones their declarations mention, transitively."""
+    out: TypeVersions = {}
+    todo = [n for n in _IDENT.findall(type_text) if n in types]
+    while todo:
+        name = todo.pop()
+        if name in out:
+            continue
+        pkg, decl = types[name]
+        out[name] = (pkg, decl.source)
+        todo += [n for n in decl.uses if n in types and n not in out]
+    return out
 
 
 @dataclass
@@ -43,12 +85,17 @@ class LivePackage:
     decls: list[LiveDecl] = field(default_factory=list)
     vars: list[LiveVar] = field(default_factory=list)
 
-    def request(self, hidden: set[str]) -> dict[str, Any]:
+    def request(self, hidden: set[str], types_now: TypeVersions | None = None) -> dict[str, Any]:
         """This package as the rewriter's merged view needs it, without what the new cell declares again."""
+        now = types_now or {}
         return {
             "pkg": self.pkg,
             "decls": [d.segment() for d in self.decls if not d.hidden_by(hidden)],
-            "vars": [{"name": v.name, "type": v.type, "imports": v.imports} for v in self.vars if v.name not in hidden],
+            "vars": [
+                {"name": v.name, "type": v.type, "imports": v.imports, "view": v.viewed(now)}
+                for v in self.vars
+                if v.name not in hidden
+            ],
         }
 
 
@@ -76,6 +123,13 @@ class LiveStore:
 
     def names(self) -> set[str]:
         return {n for d in self.decls() for n in d.names} | {v.name for v in self.variables()}
+
+    def types(self, extra: Iterable[LiveDecl] = (), extra_pkg: str = "") -> dict[str, tuple[str, LiveDecl]]:
+        """Type name -> (declaring package, declaration) as the session holds them, `extra` (declared by the
+        cell being built, in package `extra_pkg`) winning."""
+        held = {n: (p.pkg, d) for p in self.packages for d in p.decls if d.kind == "type" for n in d.names}
+        held.update({n: (extra_pkg, d) for d in extra if d.kind == "type" for n in d.names})
+        return held
 
     def type_decl(self, name: str) -> list[LiveDecl]:
         """The declaration of type `name` and its methods, as the session holds them."""

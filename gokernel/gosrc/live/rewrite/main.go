@@ -44,6 +44,10 @@ type Var struct {
 	Name    string            `json:"name"`
 	Type    string            `json:"type"`
 	Imports map[string]string `json:"imports,omitempty"` // package name -> path used by Type
+	// View: the variable was made with earlier declarations of its notebook types, which a later cell
+	// declared again with the same layout (to add a method, say). It is read through a pointer of the
+	// current type, so the value gains the new methods and keeps its identity.
+	View bool `json:"view,omitempty"`
 }
 
 type Prior struct {
@@ -948,7 +952,14 @@ func (em *emitter) ref(obj types.Object, p *Prior) string {
 	switch o := obj.(type) {
 	case *types.Var:
 		// Parenthesised: a composite literal in an if/for/switch header would open the block.
-		return "(*(" + a + ".GK{}).V_" + o.Name() + "())"
+		acc := "(" + a + ".GK{}).V_" + o.Name() + "()"
+		for _, v := range p.Vars {
+			if v.Name == o.Name() && v.View {
+				em.needsUns = true
+				return "(*(*" + em.final.typ(o.Type()) + ")(unsafe.Pointer(" + acc + ")))"
+			}
+		}
+		return "(*" + acc + ")"
 	case *types.Func:
 		if isGeneric(o) {
 			if o.Exported() {

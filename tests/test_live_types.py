@@ -1,0 +1,73 @@
+"""The notebook as one Go package, in the live session: a type declared again (to add a method, or by running
+its cell again) brings its methods and everything that mentions it along, and values made before are read
+through the new declaration when its layout is the same (same memory: pointers and aliases still agree)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .kernel_client import Execution, GoKernelDriver
+
+
+@pytest.fixture
+def kernel() -> Iterator[GoKernelDriver]:
+    k = GoKernelDriver(env={"GOKERNEL_MODE": "live", "JPY_SESSION_NAME": "/notebooks/live-types.ipynb"})
+    yield k
+    k.shutdown()
+
+
+def ok(k: GoKernelDriver, code: str, **kw: Any) -> Execution:
+    ex = k.execute(code, **kw)
+    assert ex.status == "ok", (ex.error, ex.stream("stderr"), code)
+    return ex
+
+
+def test_a_method_added_later_reaches_values_made_before(kernel: GoKernelDriver) -> None:
+    ok(kernel, "type Point struct{ X, Y float64 }")
+    ok(kernel, 'p := Point{3, 4}\nq := &p\npts := []Point{{0, 1}, p}\nbyName := map[string]*Point{"q": q}')
+    ex = ok(kernel, "func (p Point) Dist() float64 { return math.Hypot(p.X, p.Y) }")
+    assert ex.stream("stderr") == ""  # nothing is lost: no notice
+    assert ok(kernel, "p.Dist()").result == "5"
+    assert ok(kernel, "pts[1].Dist() + pts[0].Dist()").result == "6"
+    ok(kernel, "func (p *Point) Scale(k float64) { p.X *= k; p.Y *= k }")
+    # Same memory: scaling through the pointer made before the methods existed changes p itself.
+    assert ok(kernel, 'q.Scale(2)\nbyName["q"].Dist()').result == "10"
+    assert ok(kernel, "p").result == "{X:6 Y:8}"
+    ok(kernel, 'func (p Point) String() string { return fmt.Sprintf("(%g, %g)", p.X, p.Y) }')
+    assert ok(kernel, "fmt.Println(p, pts)").stream() == "(6, 8) [(0, 1) (3, 4)]\n"
+
+
+def test_types_and_functions_that_mention_a_redeclared_type_come_along(kernel: GoKernelDriver) -> None:
+    ok(kernel, "type Point struct{ X, Y float64 }")
+    ok(
+        kernel,
+        "type Line struct{ A, B Point }\n\n"
+        "func length(l Line) float64 { return math.Hypot(l.B.X-l.A.X, l.B.Y-l.A.Y) }\n\n"
+        "ln := Line{Point{0, 0}, Point{3, 4}}",
+    )
+    ok(kernel, 'func (p Point) String() string { return fmt.Sprintf("(%g, %g)", p.X, p.Y) }')
+    # length was compiled against the old Point; it is declared again with the new one, and ln is viewed.
+    assert ok(kernel, "length(ln)").result == "5"
+    assert ok(kernel, "length(Line{B: Point{6, 8}})").result == "10"
+    assert ok(kernel, "ln.B").result == "(3, 4)"
+    # Running the type's own cell again keeps the methods other cells declared.
+    ok(kernel, "type Point struct{ X, Y float64 }")
+    assert ok(kernel, "fmt.Sprint(ln.A, Point{1, 2})").result == '"(0, 0) (1, 2)"'
+
+
+def test_values_of_a_type_whose_layout_changed_keep_their_type_and_say_so(kernel: GoKernelDriver) -> None:
+    ok(kernel, "type Point struct{ X, Y float64 }")
+    ok(kernel, "p := Point{3, 4}\nq := &p")
+    ex = ok(kernel, "type Point struct{ X, Y, Z float64 }\n\nfunc (p Point) Norm() float64 { return p.X + p.Y + p.Z }")
+    notice = ex.stream("stderr")
+    assert "p, q were made with an earlier declaration of Point" in notice and "make them again" in notice
+    gone = kernel.execute("p.Norm()")
+    assert gone.status == "error" and gone.error is not None
+    assert gone.error["evalue"] == (
+        "cell[4] line 1: p.Norm undefined (type Point (an earlier declaration) has no field or method Norm)"
+    )
+    assert ok(kernel, "p").result == "{X:3 Y:4}"  # the value itself is intact
+    assert ok(kernel, "Point{1, 2, 3}.Norm()").result == "6"
