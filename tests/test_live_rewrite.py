@@ -251,3 +251,17 @@ def test_a_cell_of_only_defers_waits_for_mains_end_and_can_recover_a_later_panic
     # A defer among other statements runs when its cell ends, as a function's does.
     assert nb.out('defer fmt.Println("a")\nfmt.Println("b")') == "b\na\n"
     assert nb.out('fmt.Println("after")') == "after\n"
+
+
+def test_a_cells_init_runs_after_its_leading_vars(nb: Notebook) -> None:
+    # GOROOT/test/convert4.go: func init checks the package variables, which Go initialises first.
+    nb.ok(
+        'var iorder []string\nvar iearly = inote("var")\nfunc inote(s string) string { iorder = append(iorder, s); '
+        'return s }\nfunc init() { inote("init1") }\nfunc init() { inote("init2") }\ninote("stmt")'
+    )
+    assert nb.value("iorder") == "[var init1 init2 stmt]"
+
+
+def test_a_var_whose_type_spans_lines(nb: Notebook) -> None:
+    nb.ok("type summer struct{}\nfunc (summer) Sum(a ...int) int { return len(a) }")
+    assert nb.out("var su summer\nvar si interface {\n\tSum(...int) int\n} = &su\nfmt.Println(si.Sum(1, 2))") == "2\n"

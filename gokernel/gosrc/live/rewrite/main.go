@@ -95,6 +95,7 @@ type Response struct {
 const (
 	rtPath   = "scratch/gkrt"
 	runName  = "gkRun"
+	initName = "gkInit"
 	mainName = "gkMain"
 )
 
@@ -847,6 +848,32 @@ func (u *unit) pass1() (body string, vars []*types.Var, hasResult bool, hasMain 
 			}
 		}
 	}
+	// The cell's func init runs after its leading vars (its package-level variables, as Go initialises
+	// them first) and before its other statements, not when the plugin loads.
+	if u.runFunc != nil {
+		var inits []string
+		for _, d := range u.current.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "init" {
+				name := fmt.Sprintf("%s%d", initName, len(inits)+1)
+				ed.replace(u.off(fd.Name.Pos()), u.off(fd.Name.End()), name)
+				inits = append(inits, name+"()")
+			}
+		}
+		if len(inits) > 0 {
+			at := u.off(u.runFunc.Body.Lbrace) + 1
+			for _, st := range u.runFunc.Body.List {
+				ds, ok := st.(*ast.DeclStmt)
+				if !ok {
+					break
+				}
+				if gd, isGen := ds.Decl.(*ast.GenDecl); !isGen || gd.Tok != token.VAR {
+					break
+				}
+				at = u.off(st.End())
+			}
+			ed.insert(at, "; "+strings.Join(inits, "; "), 0)
+		}
+	}
 	if es := u.trailing(); es != nil && isShowMany(es.X) {
 		hasResult = true
 		fun := es.X.(*ast.CallExpr).Fun
@@ -899,7 +926,12 @@ func (u *unit) varToAssign(ed *editor, gd *ast.GenDecl) {
 			continue
 		}
 		if vs.Type != nil {
-			span(vs.Type.Pos(), vs.Type.End())
+			// `x = v` must stay one statement: a type over several lines leaves its newlines after the spec.
+			text := src[u.off(vs.Type.Pos()):u.off(vs.Type.End())]
+			ed.replace(u.off(vs.Type.Pos()), u.off(vs.Type.End()), strings.Repeat(" ", len(text)))
+			if n := strings.Count(text, "\n"); n > 0 {
+				ed.insert(u.off(vs.End()), strings.Repeat("\n", n), 0)
+			}
 		}
 	}
 }
@@ -1444,7 +1476,7 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 		user := userName(name)
 		switch o := obj.(type) {
 		case *types.Func:
-			if isGeneric(o) || name == mainName || name == "init" {
+			if isGeneric(o) || name == mainName || name == "init" || strings.HasPrefix(name, initName) {
 				continue
 			}
 			fmt.Fprintf(&gen, "func (GK) F_%s() %s { return %s }\n\n", user, em.final.typ(o.Type()), name)
