@@ -74,7 +74,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       const task = await model.install(version);
       if (task?.status === 'done') {
-        Notification.success(`Go ${task.version} is installed`, {
+        // the version installed ("1.23" asks for the newest 1.23.x): the toolchain's, not the request's
+        const installed = model.toolchains.find(tc => tc.id === task.toolchain_id)?.version ?? task.version;
+        Notification.success(`Go ${installed.replace(/^go/, '')} is installed`, {
           autoClose: 10000,
           actions: [{ label: 'Use now', callback: () => void model.switchTo(task.toolchain_id) }]
         });

