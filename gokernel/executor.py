@@ -264,6 +264,13 @@ class GoSession:
             self.scratch.clear_sources()
             self.live.stop(keep_decls=False)
             io.stdout("declarations and values cleared, goroutines stopped (go.mod requirements kept)\n")
+        elif name == "env" and len(args) == 1 and "=" not in args[0]:
+            # As IPython's %env NAME: the value the program and the go command see.
+            key = args[0]
+            value = self.extra_env.get(key, os.environ.get(key))
+            if value is None:
+                return CellOutcome.error("MagicError", f"%env: {key} is not set")
+            io.stdout(f"{value}\n")
         elif name == "env":
             pairs = [a.partition("=") for a in args]
             # All or nothing: one bad argument must not leave the others half applied.
@@ -275,6 +282,8 @@ class GoSession:
                 self.live.setenv(key, value)
             for k, v in sorted(self.extra_env.items()):
                 io.stdout(f"{k}={v}\n")
+            if not self.extra_env:
+                io.stdout("no variables set with %env in this notebook (%env NAME=VALUE sets one)\n")
         elif name == "go":
             out = run_go_magic(
                 args,

@@ -31,7 +31,7 @@ gokernel magics
   %scratch           print the scratch module's directory
   %go list|use V|version|env|offline on|off|install V
                      Go toolchains: list, switch for this notebook, show, environment, offline mode, install
-  %env NAME=VALUE    set an environment variable for go and the programs
+  %env NAME=VALUE    set an environment variable for go and the programs (%env NAME shows one, %env lists)
   !cmd args          run a command (no shell) in the scratch module, e.g. !go get example.com/mod@v1.2.3
 """
 

@@ -124,3 +124,17 @@ def test_a_live_cell_closing_stdout_or_stderr_does_not_silence_later_cells() -> 
         assert ok(k, 'fmt.Println("back", x)').stream() == "back 1\n"
     finally:
         k.shutdown()
+
+
+def test_env_magic_lists_shows_one_and_sets(tmp_path: Path) -> None:
+    k = GoKernelDriver(env={"GK_FROM_KERNEL_ENV": "outer", "JPY_SESSION_NAME": str(tmp_path / "env.ipynb")})
+    try:
+        assert ok(k, "%env").stream() == "no variables set with %env in this notebook (%env NAME=VALUE sets one)\n"
+        assert ok(k, "%env GK_FROM_KERNEL_ENV").stream() == "outer\n"
+        assert ok(k, "%env GK_FROM_KERNEL_ENV=inner GK_B=2").stream() == "GK_B=2\nGK_FROM_KERNEL_ENV=inner\n"
+        assert ok(k, "%env GK_FROM_KERNEL_ENV").stream() == "inner\n"
+        missing = k.execute("%env GK_NOT_SET_ANYWHERE")
+        assert missing.status == "error" and missing.error is not None
+        assert missing.error["evalue"] == "%env: GK_NOT_SET_ANYWHERE is not set"
+    finally:
+        k.shutdown()
