@@ -202,6 +202,23 @@ async function saveShot(target: Locator, testInfo: TestInfo, name: string): Prom
   return file;
 }
 
+/** Screenshots next to each other in one PNG (composed in a page of its own), attached as `name`. */
+async function sideBySide(
+  page: IJupyterLabPageFixture,
+  files: string[],
+  testInfo: TestInfo,
+  name: string
+): Promise<string> {
+  const other = await page.context().newPage();
+  await other.setViewportSize({ width: 2000, height: 2400 });
+  const images = files.map(f => `<img src="data:image/png;base64,${fs.readFileSync(f).toString('base64')}">`);
+  await other.setContent(`<body style="margin:0"><div id="both" style="display:inline-flex">${images.join('')}</div>`);
+  await other.locator('#both img').last().waitFor();
+  const file = await saveShot(other.locator('#both'), testInfo, name);
+  await other.close();
+  return file;
+}
+
 const RACY = 'var counter int\n\nfunc incr(wg *sync.WaitGroup) {\n\tcounter++\n\twg.Done()\n}';
 const TESTS = [
   '%%test -race',
@@ -272,11 +289,6 @@ test('reports reach WCAG AA contrast in the light and the dark theme; screenshot
   );
   await expect(cell(page, 5).locator('.gk-r')).toContainText('BenchmarkConcat');
   await expect(cell(page, 6).locator('.gk-r')).toContainText('BenchmarkBuilder');
-  // every folded part open, so that all of the text is measured (and seen in the screenshots)
-  await page.evaluate(() =>
-    document.querySelectorAll('.jp-OutputArea details').forEach(d => d.setAttribute('open', ''))
-  );
-
   const outputs = '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output';
   const failures: string[] = [];
   const shots: Record<string, string> = {};
@@ -284,9 +296,15 @@ test('reports reach WCAG AA contrast in the light and the dark theme; screenshot
     await setTheme(page, theme);
     const samples = await contrastSamples(page, outputs);
     expect(samples.length).toBeGreaterThan(40);
-    // the race card's user frames, a compile error's position and a panic's traceback are among them
+    // the race card's user frames, the links to cells, a panic's traceback and a test's full output are among them
     expect(samples.some(s => s.where.includes('gk-user'))).toBe(true);
     expect(samples.some(s => s.where.includes('gokernel-cellref'))).toBe(true);
+    expect(samples.some(s => s.text.includes('panic: runtime error'))).toBe(true);
+    expect(samples.some(s => s.text.includes('WARNING: DATA RACE'))).toBe(true);
+    testInfo.annotations.push({
+      type: `contrast (${theme})`,
+      description: `${samples.length} text elements, lowest ${Math.min(...samples.map(s => s.ratio))}:1`
+    });
     for (const s of samples.filter(s => s.ratio < 4.5)) {
       failures.push(`${theme}: ${s.ratio}:1 "${s.text}" (${s.where}) ${s.fg} on ${s.bg}`);
     }
@@ -301,20 +319,16 @@ test('reports reach WCAG AA contrast in the light and the dark theme; screenshot
       await out.scrollIntoViewIfNeeded();
       shots[`${name}-${slug}`] = await saveShot(out, testInfo, `${name}-${slug}.png`);
     }
-    // the test report and the compile error together: the README's picture
-    const pair = cell(page, 1).locator('.jp-Cell-outputWrapper');
-    await pair.scrollIntoViewIfNeeded();
-    shots[`reports-${slug}`] = await saveShot(pair, testInfo, `reports-${slug}.png`);
   }
   await setTheme(page, 'JupyterLab Light');
   expect(failures, failures.join('\n')).toEqual([]);
 
-  // optionally refresh the README's screenshots from this run
+  // the README's picture: the test report in both themes, side by side; optionally copied to the docs
+  const both = await sideBySide(page, [shots['test-race-light'], shots['test-race-dark']], testInfo, 'reports.png');
   const docs = process.env.GOKERNEL_DOCS_DIR;
   if (docs) {
     fs.mkdirSync(docs, { recursive: true });
-    fs.copyFileSync(shots['reports-light'], path.join(docs, 'reports-light.png'));
-    fs.copyFileSync(shots['reports-dark'], path.join(docs, 'reports-dark.png'));
+    fs.copyFileSync(both, path.join(docs, 'reports.png'));
   }
   await page.notebook.close(true);
 });
