@@ -77,7 +77,9 @@ test('cell[N] line M in an error card and its traceback go to that cell and line
   await page.notebook.selectCells(2);
   const traceback = cell(page, 1).locator('[data-mime-type="application/vnd.jupyter.stderr"] a.gokernel-cellref');
   await expect(traceback.first()).toHaveText('cell[2] line 3:6');
-  await traceback.first().click();
+  // from the keyboard: a focused link and Enter
+  await traceback.first().focus();
+  await page.keyboard.press('Enter');
   await expect.poll(() => activeCursor(page)).toEqual({ index: 1, line: 2, mode: 'edit' });
 
   // a panic's traceback: its frames link to the cell that defined the function
