@@ -71,3 +71,31 @@ def test_values_of_a_type_whose_layout_changed_keep_their_type_and_say_so(kernel
     )
     assert ok(kernel, "p").result == "{X:3 Y:4}"  # the value itself is intact
     assert ok(kernel, "Point{1, 2, 3}.Norm()").result == "6"
+
+
+def test_an_interface_with_unexported_methods_is_satisfied_by_types_of_later_cells(kernel: GoKernelDriver) -> None:
+    """Go by Example's interfaces program, a declaration per cell (Go qualifies unexported method names by
+    package, so without care a cell's rect could never be another cell's geometry)."""
+    ok(kernel, "type geometry interface {\n\tarea() float64\n\tperim() float64\n}")
+    ok(kernel, "type rect struct{ width, height float64 }")
+    ok(
+        kernel,
+        "func (r rect) area() float64 { return r.width * r.height }\n"
+        "func (r rect) perim() float64 { return 2*r.width + 2*r.height }",
+    )
+    ok(
+        kernel,
+        "type circle struct{ radius float64 }\n\n"
+        "func (c circle) area() float64 { return math.Pi * c.radius * c.radius }\n\n"
+        "func (c circle) perim() float64 { return 2 * math.Pi * c.radius }",
+    )
+    ok(kernel, "func measure(g geometry) {\n\tfmt.Println(g)\n\tfmt.Println(g.area())\n\tfmt.Println(g.perim())\n}")
+    ex = ok(kernel, "r := rect{width: 3, height: 4}\nc := circle{radius: 5}\nmeasure(r)\nmeasure(c)")
+    assert ex.stream() == "{3 4}\n12\n14\n{5}\n78.53981633974483\n31.41592653589793\n"
+    # Method values and expressions of those methods, and the names a panic inside one shows.
+    assert ok(kernel, "f := r.area\ng := rect.perim\nf(), g(rect{1, 1})").result == "12 4"
+    ok(kernel, 'func (c circle) boom() float64 { panic("boom in boom") }')
+    ex = kernel.execute("c.boom()")
+    assert ex.status == "error" and ex.error is not None
+    trace = "\n".join(ex.error["traceback"])
+    assert "circle.boom" in trace and "GKm_" not in trace

@@ -44,7 +44,7 @@ _INTERNAL_NAMES = [
     (re.compile(r"\(gk_c\d+\.GK\{\}\)\.F_(\w+)\(\)"), r"\1"),
     (re.compile(r"\(gk_c\d+\.GK\{\}\)\.M_\w+?_(\w+)\(\)"), r"\1"),
     (re.compile(r"\bgk_c\d+\.(?:GKT_|GKC_|GKG_)?"), ""),
-    (re.compile(r"\b(?:gkv_|gkx_|GKG_|GKT_|GKC_)"), ""),
+    (re.compile(r"\b(?:gkv_|gkx_|GKG_|GKT_|GKC_|GKm_)"), ""),
     (re.compile(r'"scratch/live/c\d+"\.(\w+)'), r"\1 (an earlier declaration)"),
     (re.compile(r"\bscratch/live/c\d+\."), "main."),
     (re.compile(r"\bgkMain\b"), "main"),
