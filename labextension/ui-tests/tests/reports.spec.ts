@@ -46,7 +46,7 @@ function cell(page: IJupyterLabPageFixture, index: number): Locator {
 }
 
 test('cell[N] line M in an error card and its traceback go to that cell and line', async ({ page, tmpPath }) => {
-  test.setTimeout(120000);
+  test.setTimeout(180000);
   await openNotebook(page, tmpPath, 'refs.ipynb', [
     'x := 1',
     // the compile error is on line 3 of this cell
@@ -90,6 +90,17 @@ test('cell[N] line M in an error card and its traceback go to that cell and line
   await page.notebook.selectCells(0);
   await frame.first().click();
   await expect.poll(() => activeCursor(page)).toEqual({ index: 2, line: 1, mode: 'edit' });
+
+  // saved outputs link too when the notebook is opened again (rendered on open, not by a run)
+  await page.notebook.save();
+  await page.notebook.close(true);
+  await page.evaluate(async path => {
+    await window.jupyterapp.commands.execute('docmanager:open', { path });
+  }, `${tmpPath}/refs.ipynb`);
+  const saved = cell(page, 1).locator('.gk-r a.gokernel-cellref', { hasText: 'cell[2] line 3:6' });
+  await expect(saved).toBeVisible();
+  await saved.click();
+  await expect.poll(() => activeCursor(page)).toEqual({ index: 1, line: 2, mode: 'edit' });
 
   await page.notebook.close(true);
 });
