@@ -265,3 +265,10 @@ def test_a_cells_init_runs_after_its_leading_vars(nb: Notebook) -> None:
 def test_a_var_whose_type_spans_lines(nb: Notebook) -> None:
     nb.ok("type summer struct{}\nfunc (summer) Sum(a ...int) int { return len(a) }")
     assert nb.out("var su summer\nvar si interface {\n\tSum(...int) int\n} = &su\nfmt.Println(si.Sum(1, 2))") == "2\n"
+
+
+def test_an_aliased_import_used_only_by_an_earlier_declaration(nb: Notebook) -> None:
+    # GOROOT/test/reflectmethod2.go: `"reflect" imported as reflect1 and not used` is no error of the cell.
+    nb.ok('import reflect1 "reflect"\ntype methodFinder interface {\n\tMethodByName(string) (reflect1.Method, bool)\n}')
+    nb.ok("var mf methodFinder = reflect1.TypeOf(0)")
+    assert nb.out('_, found := mf.MethodByName("String")\nfmt.Println(found)') == "false\n"
