@@ -1108,157 +1108,21 @@ func (em *emitter) selection(sel *ast.SelectorExpr, s *types.Selection) {
 		em.ed.insert(u.off(sel.X.Pos()), prefix, span)
 		em.ed.replace(u.off(sel.X.End()), u.off(sel.Sel.End()), suffix+keepLines)
 	case types.MethodVal, types.MethodExpr:
-		m := s.Obj().(*types.Func)
-		p := em.priorOf(m)
-		if p == nil || m.Exported() {
-			return
+		// Every notebook method is emitted exported (methodName): an earlier cell's is then a plain selector.
+		if m := s.Obj().(*types.Func); m.Pkg() == u.pkg && !m.Exported() {
+			em.ed.replace(u.off(sel.Sel.Pos()), u.off(sel.Sel.End()), methodName(m.Name()))
 		}
-		// A promoted method: walk to the embedded value that has it first.
-		indices := s.Index()
-		recvT := m.Type().(*types.Signature).Recv().Type()
-		named := recvT
-		if ptr, ok := named.(*types.Pointer); ok {
-			named = ptr.Elem()
-		}
-		nt, ok := named.(*types.Named)
-		if !ok {
-			return // a method of an unnamed interface
-		}
-		accessor := "(" + em.priorAlias(p) + ".GK{}).M_" + nt.Obj().Name() + "_" + m.Name() + "()"
-		if nt.TypeParams().Len() > 0 || nt.TypeArgs().Len() > 0 {
-			accessor = em.priorAlias(p) + ".GKM_" + nt.Obj().Name() + "_" + m.Name()
-		}
-		if s.Kind() == types.MethodExpr {
-			// T.m, (*T).m, I.m: a function literal taking the receiver first.
-			sig := s.Type().(*types.Signature)
-			r0 := sig.Params().At(0).Type()
-			prefix, suffix, holder, _ := em.fieldPath(r0, true, indices[:len(indices)-1])
-			if holder == nil {
-				return
-			}
-			recv := em.adjustRecv(recvT, holder, prefix+"gk_r"+suffix)
-			params, args := em.paramList(sig, 1)
-			lit := "(func(gk_r " + em.final.typ(r0) + prefixComma(params) + ")" + em.results(sig) + " { " +
-				em.ret(sig) + accessor + "(" + recv + prefixComma(args) + ") })"
-			em.ed.replace(u.off(sel.Pos()), u.off(sel.End()), lit+keepLines)
-			return
-		}
-		prefix, suffix, holder, _ := em.fieldPath(s.Recv(), u.info.Types[sel.X].Addressable(), indices[:len(indices)-1])
-		if holder == nil {
-			return
-		}
-		_, ptrRecv := recvT.(*types.Pointer)
-		_, holderPtr := holder.Underlying().(*types.Pointer)
-		_, isIface := holder.Underlying().(*types.Interface)
-		adj := ""
-		switch {
-		case isIface:
-		case ptrRecv && !holderPtr:
-			adj = "&"
-		case !ptrRecv && holderPtr:
-			adj = "*"
-		}
-		call := em.callOf(sel)
-		if call == nil {
-			// A method value: the receiver is evaluated (and copied, or its address taken) now, as Go does.
-			sig := s.Type().(*types.Signature)
-			rt := holder // the receiver as the method gets it
-			switch {
-			case isIface:
-			case ptrRecv && !holderPtr:
-				rt = types.NewPointer(holder)
-			case !ptrRecv && holderPtr:
-				rt = holder.Underlying().(*types.Pointer).Elem()
-			}
-			params, args := em.paramList(sig, 0)
-			fn := "func(" + strings.Join(params, ", ") + ")" + em.results(sig)
-			head := "func(gk_r " + em.final.typ(rt) + ") " + fn + " { return " + fn + " { " + em.ret(sig) +
-				accessor + "(gk_r" + prefixComma(args) + ") } }("
-			if adj != "" {
-				adj += "("
-				suffix += ")"
-			}
-			span := u.off(sel.End()) - u.off(sel.X.Pos())
-			em.ed.insert(u.off(sel.X.Pos()), "("+head+adj+prefix, span)
-			em.ed.replace(u.off(sel.X.End()), u.off(sel.Sel.End()), suffix+"))"+keepLines)
-			return
-		}
-		span := u.off(call.End()) - u.off(sel.X.Pos())
-		accessor += "("
-		if adj != "" && suffix != "" {
-			adj += "("
-			suffix += ")"
-		}
-		em.ed.insert(u.off(sel.X.Pos()), accessor+adj+prefix, span)
-		sep := ""
-		if len(call.Args) > 0 {
-			sep = ", "
-		}
-		em.ed.replace(u.off(sel.X.End()), u.off(call.Lparen)+1, suffix+sep+keepLines)
 	}
 }
 
-// adjustRecv spells the receiver argument for a method whose receiver type is recvT from an expression of
-// type holder (taking its address or dereferencing it, as a method call would).
-func (em *emitter) adjustRecv(recvT, holder types.Type, expr string) string {
-	_, ptrRecv := recvT.(*types.Pointer)
-	_, holderPtr := holder.Underlying().(*types.Pointer)
-	if _, isIface := holder.Underlying().(*types.Interface); isIface {
-		return expr
+// methodName: the notebook's unexported methods are emitted with exported names. Go qualifies an unexported
+// method name by its package, so an interface declared in one cell (type shape interface{ area() float64 })
+// could never be satisfied by a type of another cell; exported names are the same in every package.
+func methodName(name string) string {
+	if name == "_" || token.IsExported(name) {
+		return name
 	}
-	switch {
-	case ptrRecv && !holderPtr:
-		return "&(" + expr + ")"
-	case !ptrRecv && holderPtr:
-		return "*(" + expr + ")"
-	}
-	return expr
-}
-
-// paramList: parameters gk_a<i> of sig from index `from` on (declarations, and the arguments passing them on).
-func (em *emitter) paramList(sig *types.Signature, from int) (params, args []string) {
-	n := sig.Params().Len()
-	for i := from; i < n; i++ {
-		t := sig.Params().At(i).Type()
-		name := fmt.Sprintf("gk_a%d", i)
-		if sig.Variadic() && i == n-1 {
-			params = append(params, name+" ..."+em.final.typ(t.(*types.Slice).Elem()))
-			args = append(args, name+"...")
-			continue
-		}
-		params = append(params, name+" "+em.final.typ(t))
-		args = append(args, name)
-	}
-	return params, args
-}
-
-func (em *emitter) results(sig *types.Signature) string {
-	switch sig.Results().Len() {
-	case 0:
-		return ""
-	case 1:
-		return " " + em.final.typ(sig.Results().At(0).Type())
-	}
-	return " " + em.final.typ(sig.Results())
-}
-
-func (em *emitter) ret(sig *types.Signature) string {
-	if sig.Results().Len() > 0 {
-		return "return "
-	}
-	return ""
-}
-
-func (em *emitter) callOf(sel *ast.SelectorExpr) *ast.CallExpr {
-	var found *ast.CallExpr
-	ast.Inspect(em.u.runFuncOrFile(), func(n ast.Node) bool {
-		if c, ok := n.(*ast.CallExpr); ok && c.Fun == sel {
-			found = c
-			return false
-		}
-		return found == nil
-	})
-	return found
+	return "GKm_" + name
 }
 
 func (u *unit) runFuncOrFile() ast.Node { return u.current }
@@ -1399,8 +1263,21 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 		case *ast.FuncLit:
 			em.check(x.Body)
 		case *ast.FuncDecl:
+			if x.Recv != nil && methodName(x.Name.Name) != x.Name.Name {
+				em.ed.replace(u.off(x.Name.Pos()), u.off(x.Name.End()), methodName(x.Name.Name))
+			}
 			if x.Body != nil {
 				em.check(x.Body)
+			}
+		case *ast.InterfaceType:
+			for _, f := range x.Methods.List {
+				if _, isMethod := f.Type.(*ast.FuncType); isMethod {
+					for _, id := range f.Names {
+						if methodName(id.Name) != id.Name {
+							em.ed.replace(u.off(id.Pos()), u.off(id.End()), methodName(id.Name))
+						}
+					}
+				}
 			}
 		}
 		return true
@@ -1488,41 +1365,6 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 			} else if o.IsAlias() && !o.Exported() {
 				fmt.Fprintf(&gen, "type GKT_%s = %s\n\n", name, name)
 			}
-			if n, ok := o.Type().(*types.Named); ok && !o.IsAlias() && n.TypeParams().Len() > 0 {
-				em.genericMethods(&gen, name, n)
-			}
-			if n, ok := o.Type().(*types.Named); ok && !o.IsAlias() && n.TypeParams().Len() == 0 {
-				if iface, ok := n.Underlying().(*types.Interface); ok {
-					// Method expressions of an interface's unexported methods: later cells call through them.
-					for i := 0; i < iface.NumMethods(); i++ {
-						m := iface.Method(i)
-						if m.Exported() || !u.inCurrent(m.Pos()) {
-							continue
-						}
-						sig := m.Type().(*types.Signature)
-						fn := types.NewSignatureType(nil, nil, nil,
-							types.NewTuple(append([]*types.Var{types.NewVar(token.NoPos, nil, "", n)}, tupleVars(sig.Params())...)...),
-							sig.Results(), sig.Variadic())
-						fmt.Fprintf(&gen, "func (GK) M_%s_%s() %s { return %s.%s }\n\n", name, m.Name(), em.final.typ(fn), name, m.Name())
-					}
-				}
-				for i := 0; i < n.NumMethods(); i++ {
-					m := n.Method(i)
-					if m.Exported() {
-						continue
-					}
-					sig := m.Type().(*types.Signature)
-					recv := sig.Recv().Type()
-					expr := name + "." + m.Name()
-					if _, ok := recv.(*types.Pointer); ok {
-						expr = "(*" + name + ")." + m.Name()
-					}
-					fn := types.NewSignatureType(nil, nil, nil,
-						types.NewTuple(append([]*types.Var{types.NewVar(token.NoPos, nil, "", recv)}, tupleVars(sig.Params())...)...),
-						sig.Results(), sig.Variadic())
-					fmt.Fprintf(&gen, "func (GK) M_%s_%s() %s { return %s }\n\n", name, m.Name(), em.final.typ(fn), expr)
-				}
-			}
 		case *types.Const:
 			if !o.Exported() {
 				fmt.Fprintf(&gen, "const GKC_%s = %s\n\n", name, name)
@@ -1565,63 +1407,6 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 		r.Vars = append(r.Vars, Var{Name: strings.TrimPrefix(name, "gkv_"), Type: typ, Imports: pr.imports})
 	}
 	return nil
-}
-
-// genericMethods: a generic type's unexported methods, for later cells, as exported generic functions
-// (a method expression of a generic type needs an instantiation; a generic function does not).
-func (em *emitter) genericMethods(gen *strings.Builder, name string, n *types.Named) {
-	var tparams, targs []string
-	for i := 0; i < n.TypeParams().Len(); i++ {
-		tp := n.TypeParams().At(i)
-		tparams = append(tparams, tp.Obj().Name()+" "+em.final.typ(tp.Constraint()))
-		targs = append(targs, tp.Obj().Name())
-	}
-	self := name + "[" + strings.Join(targs, ", ") + "]"
-	for i := 0; i < n.NumMethods(); i++ {
-		m := n.Method(i)
-		if m.Exported() {
-			continue
-		}
-		sig := m.Type().(*types.Signature)
-		recv := self
-		if _, ok := sig.Recv().Type().(*types.Pointer); ok {
-			recv = "*" + self
-		}
-		var params, args []string
-		for j := 0; j < sig.Params().Len(); j++ {
-			t := em.final.typ(sig.Params().At(j).Type())
-			arg := fmt.Sprintf("p%d", j)
-			if sig.Variadic() && j == sig.Params().Len()-1 {
-				t = "..." + em.final.typ(sig.Params().At(j).Type().(*types.Slice).Elem())
-				arg += "..."
-			}
-			params = append(params, fmt.Sprintf("p%d %s", j, t))
-			args = append(args, arg)
-		}
-		results := ""
-		ret := ""
-		if sig.Results().Len() > 0 {
-			results = " " + em.final.typ(sig.Results())
-			ret = "return "
-		}
-		fmt.Fprintf(gen, "func GKM_%s_%s[%s](recv %s%s)%s { %srecv.%s(%s) }\n\n", userName(name), m.Name(),
-			strings.Join(tparams, ", "), recv, prefixComma(params), results, ret, m.Name(), strings.Join(args, ", "))
-	}
-}
-
-func prefixComma(params []string) string {
-	if len(params) == 0 {
-		return ""
-	}
-	return ", " + strings.Join(params, ", ")
-}
-
-func tupleVars(t *types.Tuple) []*types.Var {
-	out := make([]*types.Var, t.Len())
-	for i := range out {
-		out[i] = t.At(i)
-	}
-	return out
 }
 
 func userName(name string) string {
