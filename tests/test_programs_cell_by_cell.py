@@ -1,7 +1,9 @@
 """Real programs run as a notebook would run them, compared with `go run` of the same source.
 
 Notebook mode: the declarations in one cell, then main's body one statement per cell (live session: values
-carry from cell to cell). File mode: the whole program as one cell, in the live session and in fresh mode.
+carry from cell to cell). A declaration per cell: the same with each import, type, func, var and const in a
+cell of its own (an interface in one cell, its implementations in others). File mode: the whole program as one
+cell, in the live session and in fresh mode.
 """
 
 from __future__ import annotations
@@ -53,6 +55,21 @@ def notebook_cells(source: str) -> list[str]:
     return [decls, *statements]
 
 
+def declaration_cells(source: str) -> list[str]:
+    """One cell per top-level declaration (func main's body as in notebook_cells)."""
+    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_go.language()))
+    data = source.encode()
+    decls = []
+    for n in parser.parse(data).root_node.named_children:
+        name = n.child_by_field_name("name")
+        if n.type in ("package_clause", "comment") or (
+            n.type == "function_declaration" and name and name.text == b"main"
+        ):
+            continue
+        decls.append(data[n.start_byte : n.end_byte].decode())
+    return [*decls, *notebook_cells(source)[1:]]
+
+
 def run_cells(session: GoSession, cells: list[str], first: int) -> str:
     out: list[str] = []
     for i, code in enumerate(cells, first):
@@ -74,6 +91,14 @@ def session() -> Iterator[GoSession]:
 def test_notebook_mode_matches_go_run(session: GoSession, name: str) -> None:
     session.execute("%reset", 1, RecordingIO())
     assert run_cells(session, notebook_cells(PROGRAMS[name]), 100) == go_run(name)
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_a_declaration_per_cell_matches_go_run(session: GoSession, name: str) -> None:
+    session.execute("%reset", 1, RecordingIO())
+    cells = declaration_cells(PROGRAMS[name])
+    assert len(cells) > len(notebook_cells(PROGRAMS[name]))  # really split
+    assert run_cells(session, cells, 300) == go_run(name)
 
 
 @pytest.mark.parametrize("mode", ["live", "fresh"])

@@ -1013,17 +1013,75 @@ func (em *emitter) ref(obj types.Object, p *Prior) string {
 	return obj.Name()
 }
 
+// mirror names a struct type of the same layout as t's, declared in the emitted package; inside a generic
+// function the struct may use its type parameters (pair[K, V]{k, v}), so the mirror is generic over them
+// and the name returned is its instantiation (gkm1[K, V]).
 func (em *emitter) mirror(t types.Type) string {
 	st := t.Underlying().(*types.Struct)
 	text := em.final.typ(st)
+	var tparams []*types.TypeParam
+	collectTypeParams(st, map[types.Type]bool{}, &tparams)
+	args := ""
+	if len(tparams) > 0 {
+		names := make([]string, len(tparams))
+		for i, tp := range tparams {
+			names[i] = tp.Obj().Name()
+		}
+		args = "[" + strings.Join(names, ", ") + "]"
+	}
 	if name, ok := em.mirrors[text]; ok {
-		return name
+		return name + args
 	}
 	name := fmt.Sprintf("gkm%d", len(em.mirrors)+1)
 	em.mirrors[text] = name
-	em.mirrorTy = append(em.mirrorTy, fmt.Sprintf("type %s %s", name, text))
+	decl := "type " + name
+	if len(tparams) > 0 {
+		params := make([]string, len(tparams))
+		for i, tp := range tparams {
+			params[i] = tp.Obj().Name() + " " + em.final.typ(tp.Constraint())
+		}
+		decl += "[" + strings.Join(params, ", ") + "]"
+	}
+	em.mirrorTy = append(em.mirrorTy, decl+" "+text)
 	em.needsUns = true
-	return name
+	return name + args
+}
+
+// collectTypeParams appends the type parameters t mentions, each once, in the order met.
+func collectTypeParams(t types.Type, seen map[types.Type]bool, out *[]*types.TypeParam) {
+	if t == nil || seen[t] {
+		return
+	}
+	seen[t] = true
+	switch x := t.(type) {
+	case *types.TypeParam:
+		*out = append(*out, x)
+	case *types.Named:
+		for i := 0; i < x.TypeArgs().Len(); i++ {
+			collectTypeParams(x.TypeArgs().At(i), seen, out)
+		}
+	case *types.Pointer:
+		collectTypeParams(x.Elem(), seen, out)
+	case *types.Slice:
+		collectTypeParams(x.Elem(), seen, out)
+	case *types.Array:
+		collectTypeParams(x.Elem(), seen, out)
+	case *types.Chan:
+		collectTypeParams(x.Elem(), seen, out)
+	case *types.Map:
+		collectTypeParams(x.Key(), seen, out)
+		collectTypeParams(x.Elem(), seen, out)
+	case *types.Struct:
+		for i := 0; i < x.NumFields(); i++ {
+			collectTypeParams(x.Field(i).Type(), seen, out)
+		}
+	case *types.Signature:
+		for _, tup := range []*types.Tuple{x.Params(), x.Results()} {
+			for i := 0; i < tup.Len(); i++ {
+				collectTypeParams(tup.At(i).Type(), seen, out)
+			}
+		}
+	}
 }
 
 // foreignStruct: a struct type (named or not) with unexported fields declared in an earlier cell, which
@@ -1292,6 +1350,24 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 		}
 		return false
 	}
+	// An embedded field's name is its type's name as written: an earlier cell's unexported type embedded here
+	// is spelled through a local alias of its own name (type base = gk_c1.GKT_base), so the field is `base`.
+	embedded := map[*ast.Ident]bool{}
+	ast.Inspect(u.current, func(n ast.Node) bool {
+		if st, ok := n.(*ast.StructType); ok {
+			for _, f := range st.Fields.List {
+				t := f.Type
+				if star, ok := t.(*ast.StarExpr); ok {
+					t = star.X
+				}
+				if id, ok := t.(*ast.Ident); ok && len(f.Names) == 0 {
+					embedded[id] = true
+				}
+			}
+		}
+		return true
+	})
+	aliases := map[string]string{}
 	for id, obj := range u.info.Uses {
 		if !u.inCurrent(id.Pos()) || obj == nil || inFolded(id.Pos()) {
 			continue
@@ -1303,7 +1379,12 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 			continue
 		}
 		if p := em.priorOf(obj); p != nil && u.packageLevel(obj) {
-			em.ed.replace(u.off(id.Pos()), u.off(id.End()), em.ref(obj, p))
+			ref := em.ref(obj, p)
+			if tn, ok := obj.(*types.TypeName); ok && embedded[id] && !tn.Exported() && !tn.IsAlias() && !isGeneric(tn) {
+				aliases[tn.Name()] = ref
+				ref = tn.Name()
+			}
+			em.ed.replace(u.off(id.Pos()), u.off(id.End()), ref)
 			continue
 		}
 		if obj.Pkg() != nil && obj.Pkg() != u.pkg && obj.Parent() == obj.Pkg().Scope() && !isSelected(u.current, id) {
@@ -1320,6 +1401,9 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 	// Package variables, registration and the accessors later cells use.
 	var gen strings.Builder
 	gen.WriteString("\n//line gokernel-generated.go:1\n")
+	for _, name := range sortedKeys(aliases) {
+		fmt.Fprintf(&gen, "type %s = %s\n\n", name, aliases[name])
+	}
 	scope := u.pkg.Scope()
 	var varNames []string
 	for _, name := range scope.Names() {
@@ -1407,6 +1491,15 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 		r.Vars = append(r.Vars, Var{Name: strings.TrimPrefix(name, "gkv_"), Type: typ, Imports: pr.imports})
 	}
 	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func userName(name string) string {
