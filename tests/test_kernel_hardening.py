@@ -138,3 +138,13 @@ def test_env_magic_lists_shows_one_and_sets(tmp_path: Path) -> None:
         assert missing.error["evalue"] == "%env: GK_NOT_SET_ANYWHERE is not set"
     finally:
         k.shutdown()
+
+
+def test_a_live_cell_defining_flags_can_run_again() -> None:
+    k = GoKernelDriver(env={"GOKERNEL_MODE": "live", "JPY_SESSION_NAME": "/notebooks/flags-again.ipynb"})
+    try:
+        cell = 'word := flag.String("word", "{}", "a string")\nflag.Parse()\n*word, flag.NArg()'
+        assert ok(k, cell.replace("{}", "foo")).result == '"foo" 0'
+        assert ok(k, cell.replace("{}", "bar")).result == '"bar" 0'  # not "flag redefined: word"
+    finally:
+        k.shutdown()

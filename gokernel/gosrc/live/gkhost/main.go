@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"plugin"
@@ -188,6 +189,9 @@ func main() {
 		case "run":
 			restoreStdio() // first: fds 1 and 2, if closed, are the lowest free ones the stdin pipe would take
 			freshStdin()
+			// Each cell parses its own command line, as each run of a program does: running a cell that
+			// defines flags again must not panic with "flag redefined".
+			flag.CommandLine = flag.NewFlagSet(os.Args[0], flag.ExitOnError)
 			run(cmd.ID, cmd.Path)
 		case "stdin":
 			if stdinW != nil {
