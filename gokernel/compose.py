@@ -82,6 +82,12 @@ func _gkShow(values ...interface{}) {
 	_gkSend("result", text.String())
 }
 
+func _gkShowError(v interface{}) { // a trailing error: shown when there is one (a nil error is a nil interface{})
+	if v != nil {
+		_gkShow(v)
+	}
+}
+
 func _gkDone() {
 	if n := _gkruntime.NumGoroutine() - 1; n > 0 {
 		_gkSend("goroutines", n)
@@ -225,6 +231,7 @@ def compose(
     std: Mapping[str, str],
     mode: str = "run",
     show_result: bool = True,
+    result_is_error: bool = False,
     known_void: frozenset[str] = frozenset(),
 ) -> Composed:
     """Generate main.go (and main_test.go in test mode) for `cell`; `store` must already include it."""
@@ -268,7 +275,8 @@ def compose(
     if mode == "test":
         out.plain("func main() {}")
     elif not whole_program:
-        _write_run_main(out, cell, cell_no, user_main is not None, show_result, known_void, composed)
+        show = "_gkShowError" if result_is_error else "_gkShow"
+        _write_run_main(out, cell, cell_no, user_main is not None, show_result and show, known_void, composed)
     composed.files["main.go"] = out.text()
 
     if mode == "test":
@@ -287,7 +295,7 @@ def _write_run_main(
     cell: ParsedCell,
     cell_no: int,
     has_user_main: bool,
-    show_result: bool,
+    show_result: str | bool,  # the show function's name, or False
     known_void: frozenset[str],
     composed: Composed,
 ) -> None:
@@ -305,7 +313,7 @@ def _write_run_main(
         callee = cell.trailing_callee
         if show_result and not is_void_call(callee, known_void):
             # Own lines around the expression keep its columns exact; the comma avoids an inserted semicolon.
-            out.plain("\t_gkShow(")
+            out.plain(f"\t{show_result}(")
             composed.result_line = out.next_line + 1  # after the //line directive
             out.mapped(trailing.source + ",", cell_no, trailing.line)
             composed.result_last_line = out.next_line - 2

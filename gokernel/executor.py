@@ -436,9 +436,18 @@ class GoSession:
                 io.stderr(f"[gokernel] the live session is unavailable ({e}); this and later cells run in fresh mode\n")
                 outcome = self.fresh.run_cell(parsed, cell_no, store, std, tc, env, io, self.store_sources())
         else:
-            show = not self._trailing_call_without_value(parsed, cell_no, store, std, tc, env)
+            show, is_error = self._trailing_value(parsed, cell_no, store, std, tc, env)
             outcome = self.fresh.run_cell(
-                parsed, cell_no, store, std, tc, env, io, self.store_sources(), show_result=show
+                parsed,
+                cell_no,
+                store,
+                std,
+                tc,
+                env,
+                io,
+                self.store_sources(),
+                show_result=show,
+                result_is_error=is_error,
             )
         if outcome.kept:
             self.store = store
@@ -468,7 +477,7 @@ class GoSession:
         io.display(render.render_diagnostics(diags, self.store_sources()))
         return compile_error_outcome(diags).not_kept()
 
-    def _trailing_call_without_value(
+    def _trailing_value(
         self,
         parsed: cells.ParsedCell,
         cell_no: int,
@@ -476,11 +485,12 @@ class GoSession:
         std: Mapping[str, str],
         tc: Toolchain,
         env: Mapping[str, str],
-    ) -> bool:
-        """Fresh mode asks the live session's type checker whether a trailing call's value is worth showing
-        (`p := fmt.Println; p("a")` returns a writer's byte count); False when it cannot tell."""
+    ) -> tuple[bool, bool]:
+        """(show it, it is an error) for a trailing call's value, from the live session's type checker: a writer's
+        byte count (`p := fmt.Println; p("a")`) is not worth showing, a nil error neither; (True, False) when it
+        cannot tell."""
         if not parsed.trailing_is_call or compose.is_void_call(parsed.trailing_callee, self.fresh.known_void):
-            return False
+            return True, False
         try:
             if self._checker is None:
                 live_tools.write_host_sources(self.scratch)  # the checker resolves scratch/gkrt
@@ -490,8 +500,10 @@ class GoSession:
             answer = self._checker.rewrite(request)
         except (live_tools.LiveUnavailable, RewriterError, OSError, ValueError):
             self._checker = None
-            return False
-        return not answer.errors and not answer.internal and not answer.has_result
+            return True, False
+        if answer.errors or answer.internal:
+            return True, False
+        return answer.has_result, answer.result_is_error
 
     def _join_prewarm(self) -> None:
         if self._prewarm_thread is not None:

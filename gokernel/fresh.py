@@ -86,11 +86,19 @@ class FreshMode:
         sources: dict[int, str],
         *,
         show_result: bool = True,
+        result_is_error: bool = False,
     ) -> CellOutcome:
         binary = str(self.scratch.own_dir / "cell")  # this kernel's own: another kernel may share the module
         with self.scratch.lock:
             composed = compose.compose(
-                store, parsed, cell_no, std=std, mode="run", known_void=self.known_void, show_result=show_result
+                store,
+                parsed,
+                cell_no,
+                std=std,
+                mode="run",
+                known_void=self.known_void,
+                show_result=show_result,
+                result_is_error=result_is_error,
             )
             self.scratch.write(composed.files)
             res = self.build([], env, tc, binary, composed.files)

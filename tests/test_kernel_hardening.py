@@ -148,3 +148,16 @@ def test_a_live_cell_defining_flags_can_run_again() -> None:
         assert ok(k, cell.replace("{}", "bar")).result == '"bar" 0'  # not "flag redefined: word"
     finally:
         k.shutdown()
+
+
+@pytest.mark.parametrize("mode", ["live", "fresh"])
+def test_a_trailing_call_returning_a_nil_error_shows_nothing(mode: str, tmp_path: Path) -> None:
+    """f.Close(), json.Unmarshal(...), t.Execute(...) as a cell's last line: <nil> after each is noise."""
+    k = GoKernelDriver(env={"GOKERNEL_MODE": mode, "JPY_SESSION_NAME": str(tmp_path / f"nil-error-{mode}.ipynb")})
+    try:
+        assert ok(k, 'os.Chdir(".")').result is None
+        assert ok(k, 'os.Chdir("/not/a/dir")').result == "chdir /not/a/dir: no such file or directory"
+        assert ok(k, 'strconv.Atoi("12")').result == "12 <nil>"  # not a lone error: shown as it is
+        assert ok(k, "var e error\ne").result == "<nil>"  # asked for by name
+    finally:
+        k.shutdown()

@@ -22,6 +22,7 @@ class Rewrite:
     vars: list[dict[str, Any]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     has_result: bool = False
+    result_is_error: bool = False  # the trailing value is an error: shown only when not nil
     errors: list[Diagnostic] = field(default_factory=list)
     internal: str = ""
 
@@ -72,6 +73,7 @@ class Rewriter:
             vars=data.get("vars") or [],
             names=data.get("names") or [],
             has_result=bool(data.get("has_result")),
+            result_is_error=bool(data.get("result_is_error")),
             errors=errors,
             internal=data.get("internal", ""),
         )

@@ -107,6 +107,13 @@ func Send(tag, payload string) {
 }
 
 // Show reports a trailing expression's value(s): strings quoted, everything else as %+v.
+// ShowError shows a trailing error value only when there is an error.
+func ShowError(err error) {
+	if err != nil {
+		Show(err)
+	}
+}
+
 func Show(values ...interface{}) {
 	text := ""
 	for i, v := range values {

@@ -89,7 +89,10 @@ type Response struct {
 	Vars      []Var    `json:"vars,omitempty"`
 	Names     []string `json:"names,omitempty"` // package-level names this cell declares ("T.m" for methods)
 	HasResult bool     `json:"has_result"`
-	Internal  string   `json:"internal,omitempty"`
+	// ResultIsError: the trailing value is a call's error, shown only when it is not nil (f.Close(),
+	// json.Unmarshal(...), t.Execute(...) would otherwise end every cell with <nil>).
+	ResultIsError bool   `json:"result_is_error,omitempty"`
+	Internal      string `json:"internal,omitempty"`
 }
 
 const (
@@ -717,6 +720,24 @@ func isShowMany(e ast.Expr) bool {
 	return ok && id.Name == showManyName
 }
 
+// isErrorCall: a call whose one result is an error (f.Close()): shown only when there is an error. A
+// variable of type error asked for by name is shown, nil or not.
+func isErrorCall(e ast.Expr, info *types.Info) bool {
+	inner := e
+	for {
+		p, ok := inner.(*ast.ParenExpr)
+		if !ok {
+			break
+		}
+		inner = p.X
+	}
+	if _, ok := inner.(*ast.CallExpr); !ok {
+		return false
+	}
+	t := info.Types[e].Type
+	return t != nil && types.Identical(t, types.Universe.Lookup("error").Type())
+}
+
 func hasValue(tv types.TypeAndValue) bool {
 	if !tv.IsValue() || tv.IsVoid() {
 		return false
@@ -882,7 +903,11 @@ func (u *unit) pass1() (body string, vars []*types.Var, hasResult bool, hasMain 
 		ed.replace(u.off(fun.Pos()), u.off(fun.End()), "gkrt.Show")
 	} else if es != nil && hasValue(u.info.Types[es.X]) {
 		hasResult = true
-		ed.insert(u.off(es.X.Pos()), "gkrt.Show(", 1<<30)
+		show := "gkrt.Show("
+		if isErrorCall(es.X, u.info) {
+			show = "gkrt.ShowError("
+		}
+		ed.insert(u.off(es.X.Pos()), show, 1<<30)
 		ed.insert(u.off(es.X.End()), ")", 1<<30)
 	}
 	src := u.fileSrc[u.curTok][u.bodyOff:]
@@ -1614,6 +1639,7 @@ func handle(exp *exports, req *Request) (r Response) {
 		return Response{Errors: u.diags(func(e types.Error) bool { return !u.noise(e, trailing) })}
 	}
 	body2, vars, hasResult, hasMain := u.pass1()
+	resultIsError := hasResult && es != nil && !isShowMany(es.X) && isErrorCall(es.X, u.info)
 	// Pass 2: the package as it will be emitted (variables at package level), in the notebook's terms.
 	pr := newPrinter(u.pkg, func(tn *types.TypeName) string {
 		if u.inCurrent(tn.Pos()) {
@@ -1634,7 +1660,7 @@ func handle(exp *exports, req *Request) (r Response) {
 	if errs := u.diags(func(e types.Error) bool { return !u.noise(e, nil) }); len(errs) > 0 {
 		return Response{Errors: errs}
 	}
-	r = Response{HasResult: hasResult, Names: names}
+	r = Response{HasResult: hasResult, ResultIsError: resultIsError, Names: names}
 	if err := u.emit(&r, hasMain); err != nil {
 		return Response{Internal: err.Error()}
 	}
