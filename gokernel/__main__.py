@@ -34,11 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     if cmd in ("-h", "--help", "help"):
         print(__doc__)
         return 0
-    from ipykernel.kernelapp import IPKernelApp
+    from .launcher import launch  # answers kernel_info before ipykernel is imported
 
-    from .kernel import GoKernel
-
-    IPKernelApp.launch_instance(argv=args, kernel_class=GoKernel)
+    launch(args)
     return 0
 
 

@@ -3,12 +3,15 @@
 Execution lives in executor.GoSession, parsing in cells/magics, rendering in render.
 
 Start-up: the kernel_info reply is what a frontend waits for after a start, and it needs only the toolchain's
-version. Everything else (the executor with tree-sitter, the live session, gopls glue, rendering: ~0.1 s of
-imports) is imported and built on first use, which is right after that reply (the pre-warm), so no cell waits.
+version. gokernel.launcher sends the first ones itself while ipykernel loads, then hands its sockets to
+GoKernelApp (below). Everything else (the executor with tree-sitter, the live session, gopls glue, rendering:
+~0.1 s of imports) is imported and built on first use, which is right after that reply (the pre-warm), so no
+cell waits; the kernel state file is written from a thread (its fsync took 60 ms of the start).
 """
 
 from __future__ import annotations
 
+import atexit
 import html
 import os
 import re
@@ -16,16 +19,21 @@ import subprocess
 import threading
 from typing import TYPE_CHECKING, Any
 
+import zmq
 from ipykernel._version import kernel_protocol_version  # what the base class implements
+from ipykernel.iostream import IOPubThread
+from ipykernel.kernelapp import IPKernelApp
 from ipykernel.kernelbase import Kernel
+from traitlets import Any as AnyTrait
 
-from . import __version__, kernelstate, toolchains
+from . import __version__, kernelinfo, kernelstate, toolchains
 from .cellio import CellIO, CellOutcome, interrupted_outcome
 from .history import History
 from .toolchains import NoToolchainError, UnknownToolchainError
 
 if TYPE_CHECKING:
     from .executor import GoSession
+    from .launcher import EarlyReplies
 
 GO_KEYWORDS = [
     "break",
@@ -148,14 +156,11 @@ class KernelIO(CellIO):
 
 
 class GoKernel(Kernel):
-    implementation = "gokernel"
+    implementation = kernelinfo.IMPLEMENTATION
     implementation_version = __version__
     language = "go"
-    banner = f"gokernel {__version__}: Go cells compiled with your environment's Go toolchain. %help lists magics."
-    help_links = [
-        {"text": "Go documentation", "url": "https://go.dev/doc/"},
-        {"text": "Go standard library", "url": "https://pkg.go.dev/std"},
-    ]
+    banner = kernelinfo.BANNER
+    help_links = kernelinfo.HELP_LINKS
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -164,7 +169,11 @@ class GoKernel(Kernel):
         self._go_lock = threading.Lock()
         self.kernel_id = kernelstate.kernel_id_from_connection_file(self._connection_file())
         self.history = History()
-        self._write_state()
+        # Set by GoKernelApp when the launcher answered the first kernel_info_requests (gokernel.launcher).
+        self.early_replies: EarlyReplies | None = None
+        self._state_lock = threading.Lock()
+        self._state_removed = False
+        threading.Thread(target=self._write_state, name="gokernel-state", daemon=True).start()
         # The pre-warm `go build` competes for the CPU with the kernel's own start-up: begin it once the
         # client has its kernel_info reply (or after a few seconds for clients that never ask).
         timer = threading.Timer(3.0, lambda: self.go.prewarm())
@@ -188,7 +197,30 @@ class GoKernel(Kernel):
         await super().kernel_info_request(stream, ident, parent)
         # The reply is out, but clients also wait for the idle status sent after this handler returns: build
         # the session (imports included) and warm the build cache on a thread, not here.
+        self._start_session_thread()
+
+    def _start_session_thread(self) -> None:
         threading.Thread(target=lambda: self.go.prewarm(), name="gokernel-session", daemon=True).start()
+
+    def start(self) -> None:
+        early = self.early_replies
+        if early is not None and early.held:
+            # The first shell message that was not a kernel_info_request, read by the launcher: handled first,
+            # as the shell stream would have (it reads the next message only after this is queued).
+            channel = self.shell_channel_thread
+            _ = channel.manager  # created on this thread, as Kernel.start would, before the channel thread uses it
+            for frames in early.held:
+                channel.io_loop.add_callback(self.shell_channel_thread_main, [zmq.Frame(f) for f in frames])
+        super().start()
+        if early is not None and early.answered:
+            self._start_session_thread()  # what kernel_info_request does after the reply the launcher sent
+
+    def _publish_status(self, status: str, channel: str, parent: Any = None) -> None:
+        if status == "starting" and self.early_replies is not None:
+            # Said by the launcher before its replies; saying it now, after them, would show a ready kernel
+            # as starting in JupyterLab until its next request.
+            return
+        super()._publish_status(status, channel, parent)
 
     def _connection_file(self) -> str:
         try:
@@ -203,38 +235,27 @@ class GoKernel(Kernel):
     # ---- kernel_info -------------------------------------------------------------------------
     @property
     def language_info(self) -> dict[str, Any]:  # type: ignore[override]
+        if self._go is None:  # before the first cell no %go use can have happened: the saved/default choice
+            return kernelinfo.language_info(kernelinfo.default_go_version())
         try:
-            # Before the first cell no %go use can have happened: the saved/default choice, without the session.
-            tc = self._go.toolchain() if self._go is not None else toolchains.active()
-            version = tc.version.removeprefix("go")
+            version = self._go.toolchain().version.removeprefix("go")
         except (NoToolchainError, UnknownToolchainError):
             version = ""
-        return {
-            "name": "go",
-            "version": version,
-            "mimetype": "text/x-go",
-            "file_extension": ".go",
-            "codemirror_mode": "go",
-            "pygments_lexer": "go",
-            "nbconvert_exporter": "go",  # gokernel.nbexport, registered as an nbconvert.exporters entry point
-        }
+        return kernelinfo.language_info(version)
 
     @property
     def kernel_info(self) -> dict[str, Any]:  # type: ignore[override]
         # Not super().kernel_info: it imports debugpy (~0.13 s of kernel start) only to advertise a Python
-        # debugger, which this kernel does not have.
+        # debugger, which this kernel does not have. The launcher's early reply says the same (kernelinfo).
         features = ["kernel subshells"] if getattr(self, "_supports_kernel_subshells", False) else []
-        return {
-            "protocol_version": kernel_protocol_version,
-            "implementation": self.implementation,
-            "implementation_version": self.implementation_version,
-            "language_info": self.language_info,
-            "banner": self.banner,
-            "help_links": self.help_links,
-            "supported_features": features,
-        }
+        return kernelinfo.reply_content(self.language_info, features, kernel_protocol_version)
 
     def _write_state(self) -> None:
+        with self._state_lock:  # from the start-up thread, the session's first use and each cell; newest wins
+            if not self._state_removed:
+                self._write_state_locked()
+
+    def _write_state_locked(self) -> None:
         go = self._go  # at start-up (no session yet): the default toolchain, scratch dir filled in later
         tc = go.last_toolchain if go is not None else None
         if tc is None:
@@ -388,8 +409,55 @@ class GoKernel(Kernel):
 
             language.shutdown(self._go)
             self._go.shutdown()
-        kernelstate.remove(self.kernel_id)
+        with self._state_lock:
+            self._state_removed = True
+            kernelstate.remove(self.kernel_id)
         return {"status": "ok", "restart": restart}
+
+
+class GoKernelApp(IPKernelApp):
+    """IPKernelApp, adopting the shell and IOPub sockets the launcher bound and answered kernel_info on."""
+
+    early_replies = AnyTrait(None, allow_none=True, help="gokernel.launcher.EarlyReplies, or None").tag(config=False)
+
+    def init_sockets(self) -> None:
+        early: EarlyReplies | None = self.early_replies
+        if early is None:
+            super().init_sockets()
+            return
+        early.stop()  # from here on its sockets are this app's, used as IPKernelApp.init_sockets would
+        self.log.info("Starting the kernel at pid: %i", os.getpid())
+        if self.transport == "tcp":  # IPKernelApp's warning (the early replies never run with CurveZMQ)
+            self.log.warning(
+                "Kernel is running over TCP without encryption. All communication (including code and outputs)"
+                " is sent in plain text and is susceptible to eavesdropping."
+            )
+        self.context = context = early.context
+        atexit.register(self.close)
+        self.session.session = early.session_id  # one session id for the early replies and the kernel's
+        self.shell_socket = early.shell
+        self.stdin_socket = context.socket(zmq.ROUTER)
+        self.stdin_socket.linger = 1000
+        self.stdin_port = self._bind_socket(self.stdin_socket, self.stdin_port)
+        if hasattr(zmq, "ROUTER_HANDOVER"):
+            self.stdin_socket.router_handover = 1
+        self.init_control(context)
+        self.init_iopub(context)
+
+    def init_iopub(self, context: Any) -> None:
+        early: EarlyReplies | None = self.early_replies
+        if early is None:
+            super().init_iopub(context)
+            return
+        self.iopub_socket = early.iopub
+        self.configure_tornado_logger()
+        self.iopub_thread = IOPubThread(self.iopub_socket, pipe=True, session=self.session)
+        self.iopub_thread.start()
+        self.iopub_socket = self.iopub_thread.background_socket
+
+    def init_kernel(self) -> None:
+        super().init_kernel()
+        self.kernel.early_replies = self.early_replies
 
 
 def word_at(code: str, pos: int) -> str:
