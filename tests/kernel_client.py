@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import queue
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
@@ -118,3 +120,21 @@ class GoKernelDriver:
     def shutdown(self) -> None:
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=True)
+
+
+def ok(k: GoKernelDriver, code: str, **kw: Any) -> Execution:
+    """Run `code`; the test fails (showing the error and stderr) unless the cell succeeds."""
+    ex = k.execute(code, **kw)
+    assert ex.status == "ok", (ex.error, ex.stream("stderr"), code)
+    return ex
+
+
+def kernel_fixture(env: dict[str, str], scope: str = "module") -> Callable[[], Iterator[GoKernelDriver]]:
+    """A pytest fixture giving one kernel started with `env` (a test module's `kernel = kernel_fixture({...})`)."""
+
+    def kernel() -> Iterator[GoKernelDriver]:
+        k = GoKernelDriver(env=env)
+        yield k
+        k.shutdown()
+
+    return pytest.fixture(scope=scope, name="kernel")(kernel)  # type: ignore[call-overload,no-any-return]

@@ -10,26 +10,13 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from .kernel_client import Execution, GoKernelDriver
+from .kernel_client import Execution, GoKernelDriver, kernel_fixture, ok
 
-
-@pytest.fixture(scope="module")
-def kernel() -> Iterator[GoKernelDriver]:
-    k = GoKernelDriver(env={"JPY_SESSION_NAME": "/notebooks/test_kernel.ipynb", "GOKERNEL_MODE": "fresh"})
-    yield k
-    k.shutdown()
-
-
-def ok(k: GoKernelDriver, code: str, **kw: Any) -> Execution:
-    ex = k.execute(code, **kw)
-    assert ex.status == "ok", (ex.error, ex.stream("stderr"), code)
-    return ex
+kernel = kernel_fixture({"JPY_SESSION_NAME": "/notebooks/test_kernel.ipynb", "GOKERNEL_MODE": "fresh"})
 
 
 def test_issue_example_persists_decls_and_adds_imports(kernel: GoKernelDriver) -> None:

@@ -5,26 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from .kernel_client import Execution, GoKernelDriver
+from .kernel_client import GoKernelDriver, kernel_fixture, ok
 
-
-@pytest.fixture(scope="module")
-def kernel() -> Iterator[GoKernelDriver]:
-    k = GoKernelDriver(env={"JPY_SESSION_NAME": "/notebooks/test_kernel_hardening.ipynb"})
-    yield k
-    k.shutdown()
-
-
-def ok(k: GoKernelDriver, code: str, **kw: Any) -> Execution:
-    ex = k.execute(code, **kw)
-    assert ex.status == "ok", (ex.error, ex.stream("stderr"), code)
-    return ex
+kernel = kernel_fixture({"JPY_SESSION_NAME": "/notebooks/test_kernel_hardening.ipynb"})
 
 
 def test_shell_line_inside_a_raw_string_is_text_not_a_command(kernel: GoKernelDriver, tmp_path: Path) -> None:

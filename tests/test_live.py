@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .kernel_client import Execution, GoKernelDriver
+from .kernel_client import Execution, GoKernelDriver, kernel_fixture, ok
 
-
-@pytest.fixture(scope="module")
-def kernel() -> Iterator[GoKernelDriver]:
-    k = GoKernelDriver(env={"JPY_SESSION_NAME": "/notebooks/test_live.ipynb"})
-    yield k
-    k.shutdown()
-
-
-def ok(k: GoKernelDriver, code: str, **kw: Any) -> Execution:
-    ex = k.execute(code, **kw)
-    assert ex.status == "ok", (ex.error, ex.stream("stderr"), code)
-    return ex
+kernel = kernel_fixture({"JPY_SESSION_NAME": "/notebooks/test_live.ipynb"})
 
 
 def err(k: GoKernelDriver, code: str) -> Execution:

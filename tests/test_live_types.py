@@ -4,25 +4,9 @@ through the new declaration when its layout is the same (same memory: pointers a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from .kernel_client import GoKernelDriver, kernel_fixture, ok
 
-import pytest
-
-from .kernel_client import Execution, GoKernelDriver
-
-
-@pytest.fixture
-def kernel() -> Iterator[GoKernelDriver]:
-    k = GoKernelDriver(env={"GOKERNEL_MODE": "live", "JPY_SESSION_NAME": "/notebooks/live-types.ipynb"})
-    yield k
-    k.shutdown()
-
-
-def ok(k: GoKernelDriver, code: str, **kw: Any) -> Execution:
-    ex = k.execute(code, **kw)
-    assert ex.status == "ok", (ex.error, ex.stream("stderr"), code)
-    return ex
+kernel = kernel_fixture({"GOKERNEL_MODE": "live", "JPY_SESSION_NAME": "/notebooks/live-types.ipynb"}, scope="function")
 
 
 def test_a_method_added_later_reaches_values_made_before(kernel: GoKernelDriver) -> None:

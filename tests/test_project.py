@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gokernel import kernelstate
 
-from .kernel_client import Execution, GoKernelDriver
-
-
-def ok(k: GoKernelDriver, code: str, **kw: Any) -> Execution:
-    ex = k.execute(code, **kw)
-    assert ex.status == "ok", (ex.error, ex.stream("stderr"), code)
-    return ex
+from .kernel_client import GoKernelDriver, ok
 
 
 def write(path: Path, text: str) -> None:
