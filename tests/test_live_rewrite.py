@@ -272,3 +272,10 @@ def test_an_aliased_import_used_only_by_an_earlier_declaration(nb: Notebook) -> 
     nb.ok('import reflect1 "reflect"\ntype methodFinder interface {\n\tMethodByName(string) (reflect1.Method, bool)\n}')
     nb.ok("var mf methodFinder = reflect1.TypeOf(0)")
     assert nb.out('_, found := mf.MethodByName("String")\nfmt.Println(found)') == "false\n"
+
+
+def test_a_variable_of_a_func_type_over_an_interface_literal_with_unexported_methods(nb: Notebook) -> None:
+    # GOROOT/test/method7.go: the variable's accessor spells the literal as the emitted cell does.
+    nb.ok('type lit struct{}\nfunc (lit) m1(s string) { fmt.Println("m1", s) }')
+    nb.ok("lf := interface{ m1(string) }.m1")
+    assert nb.out('lf(lit{}, "b")') == "m1 b\n"

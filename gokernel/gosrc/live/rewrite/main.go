@@ -267,6 +267,7 @@ type printer struct {
 	imports  map[string]string // name -> path
 	byPath   map[string]string // path -> name
 	reserved map[string]bool   // names already taken in the file (session imports)
+	methods  bool              // the emitted package's terms: notebook methods by their emitted names
 }
 
 func newPrinter(nb *types.Package, typeName func(*types.TypeName) string, taken map[string]string) *printer {
@@ -359,7 +360,11 @@ func (p *printer) typ(t types.Type) string {
 		}
 		for i := 0; i < t.NumExplicitMethods(); i++ {
 			m := t.ExplicitMethod(i)
-			parts = append(parts, m.Name()+p.signature(m.Type().(*types.Signature)))
+			name := m.Name()
+			if p.methods && m.Pkg() == p.notebook {
+				name = methodName(name) // as the emitted interface literal spells it
+			}
+			parts = append(parts, name+p.signature(m.Type().(*types.Signature)))
 		}
 		return "interface{" + strings.Join(parts, "; ") + "}"
 	case *types.Union:
@@ -1304,6 +1309,7 @@ func (u *unit) onlyDefers() bool {
 func (u *unit) emit(r *Response, hasMain bool) error {
 	em := &emitter{u: u, ed: &editor{}, priors: map[*Prior]string{}, used: map[string]bool{}, mirrors: map[string]string{}}
 	em.final = newPrinter(u.pkg, em.typeName, sessionImports(u.req))
+	em.final.methods = true
 	em.used[fmt.Sprintf("gkrt %q", rtPath)] = true
 
 	// Selections and literals that reach into earlier cells' unexported fields and methods; interrupt checks.
