@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -146,5 +147,32 @@ def test_a_trailing_call_returning_a_nil_error_shows_nothing(mode: str, tmp_path
         assert ok(k, 'os.Chdir("/not/a/dir")').result == "chdir /not/a/dir: no such file or directory"
         assert ok(k, 'strconv.Atoi("12")').result == "12 <nil>"  # not a lone error: shown as it is
         assert ok(k, "var e error\ne").result == "<nil>"  # asked for by name
+    finally:
+        k.shutdown()
+
+
+def test_a_live_cell_abandoned_while_blocked_does_not_run_on_when_unblocked() -> None:
+    """Interrupted at a receive, the cell is left blocked; a later send must not run its remaining statements
+    (they would change the session's values in the middle of another cell): nothing runs by accident."""
+    k = GoKernelDriver(env={"GOKERNEL_MODE": "live", "JPY_SESSION_NAME": "/notebooks/abandoned.ipynb"})
+    try:
+        ok(k, "ch := make(chan int)\nresumed := false")
+        timer = threading.Timer(1.0, k.km.interrupt_kernel)
+        timer.start()
+        ex = k.execute('v := <-ch\nresumed = true\nfmt.Println("resumed with", v)')
+        timer.join()
+        assert ex.status == "error" and ex.error is not None and ex.error["ename"] == "Interrupted"
+        assert "do not run" in ex.stream("stderr")
+        # Unblock it: the value is received, and then the cell stops.
+        ex = ok(k, "go func() { ch <- 7 }()\ntime.Sleep(300 * time.Millisecond)\nresumed")
+        assert ex.result == "false" and "resumed with" not in ex.stream()
+        # A loop of an abandoned cell stops at its next iteration as well.
+        timer = threading.Timer(1.0, k.km.interrupt_kernel)
+        timer.start()
+        assert k.execute('for x := range ch {\n\tfmt.Println("loop got", x)\n}').status == "error"
+        timer.join()
+        ex = ok(k, 'go func() { ch <- 1 }()\ntime.Sleep(300 * time.Millisecond)\n"after"')
+        assert ex.result == '"after"' and "loop got" not in ex.stream()
+        assert ok(k, "total := 0\nfor i := 0; i < 3; i++ { total += i }\ntotal").result == "3"
     finally:
         k.shutdown()

@@ -364,7 +364,8 @@ class LiveSession:
         if status == "abandoned":
             io.stderr(
                 "[gokernel] the cell was blocked outside its own code (a channel, Sleep, Wait, I/O); its goroutine "
-                "was left waiting in the session\n"
+                "was left waiting in the session, and stops there if it is ever unblocked: the cell's remaining "
+                "statements do not run\n"
             )
             return interrupted_outcome("the cell (its goroutine was left blocked in the session)")
         if status == "panic":

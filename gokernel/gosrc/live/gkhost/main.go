@@ -162,6 +162,7 @@ func interrupt() {
 		if current == id {
 			current = 0
 			mu.Unlock()
+			gkrt.Abandon()
 			gkrt.EndCell(cellGid)
 			report(doneRecord{ID: id, Status: "abandoned"})
 			return

@@ -64,7 +64,31 @@ func TakeRun() func() {
 func BeginCell() int64 {
 	id := GoroutineID()
 	cellGoroutine.Store(id)
+	cellStop.Store(new(atomic.Bool))
 	return id
+}
+
+// cellStop is the running cell's own stop flag. The rewriter makes a cell's run function take it first
+// (Stop) and test it before each of its statements and at its loop heads (Stopped): a cell that was
+// interrupted while blocked outside its code (and so abandoned, its goroutine left waiting) stops there if
+// it is ever unblocked, instead of running the rest of its statements in the middle of later cells.
+var cellStop atomic.Pointer[atomic.Bool]
+
+// Stop returns the running cell's stop flag.
+func Stop() *atomic.Bool { return cellStop.Load() }
+
+// Stopped panics with Interrupted once the cell owning flag was abandoned.
+func Stopped(flag *atomic.Bool) {
+	if flag != nil && flag.Load() {
+		panic(Interrupted)
+	}
+}
+
+// Abandon sets the running cell's stop flag (the host gives up waiting for it).
+func Abandon() {
+	if f := cellStop.Load(); f != nil {
+		f.Store(true)
+	}
 }
 
 // EndCell forgets goroutine `id` as the cell's (if it still is) and clears a pending interrupt.

@@ -1371,6 +1371,25 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 		}
 		return true
 	})
+	// The cell's own statements and loops stop once it is abandoned (see gkrt.Stop); code the cell declares
+	// (funcs, goroutines' function literals) runs on unchecked.
+	if rf := u.runFunc; rf != nil && len(rf.Body.List) > 0 {
+		em.ed.insert(u.off(rf.Body.Lbrace)+1, " gkStop := gkrt.Stop(); _ = gkStop;", 0)
+		for _, st := range rf.Body.List {
+			em.ed.insert(u.off(st.Pos()), "gkrt.Stopped(gkStop); ", 1<<40)
+		}
+		ast.Inspect(rf.Body, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.ForStmt:
+				em.ed.insert(u.off(x.Body.Lbrace)+1, " gkrt.Stopped(gkStop);", 0)
+			case *ast.RangeStmt:
+				em.ed.insert(u.off(x.Body.Lbrace)+1, " gkrt.Stopped(gkStop);", 0)
+			}
+			return true
+		})
+	}
 	// Prior cells' names, and the imports the cell really uses.
 	dotUsed := map[string]bool{}
 	inFolded := func(p token.Pos) bool {
