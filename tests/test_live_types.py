@@ -83,3 +83,15 @@ def test_an_interface_with_unexported_methods_is_satisfied_by_types_of_later_cel
     assert ex.status == "error" and ex.error is not None
     trace = "\n".join(ex.error["traceback"])
     assert "circle.boom" in trace and "GKm_" not in trace
+
+
+def test_a_declaration_broken_by_a_new_layout_is_named_and_can_be_removed(kernel: GoKernelDriver) -> None:
+    ok(kernel, "type Point struct{ X, Y float64 }")
+    ok(kernel, "func (p Point) Dist() float64 { return math.Hypot(p.X, p.Y) }")
+    ex = kernel.execute("type Point struct{ Lat, Lng float64 }")
+    assert ex.status == "error" and ex.error is not None
+    assert ex.error["evalue"].startswith("cell[2] line 1")  # the method that no longer compiles, where it was written
+    assert "Point.Dist (cell [2]) mention a type this cell declares again" in ex.stream("stderr")
+    ok(kernel, "%rm Point.Dist")
+    ok(kernel, "type Point struct{ Lat, Lng float64 }")
+    assert ok(kernel, "Point{1, 2}").result == "{Lat:1 Lng:2}"

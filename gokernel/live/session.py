@@ -257,6 +257,16 @@ class LiveSession:
             self.carry = []
             return self.run_cell(parsed, cell_no, decl_store, std, tc, env, io, sources, retried=retried)
         if rw.errors:
+            brought = {d.cell: d for d in carried if d.cell != cell_no}
+            hit = sorted({e.loc.cell for e in rw.errors if e.loc and e.loc.cell in brought})
+            if hit:
+                which = ", ".join(n for c in hit for d in carried if d.cell == c for n in d.names)
+                cells_text = ", ".join(f"[{c}]" for c in hit)
+                io.stderr(
+                    f"[gokernel] {which} (cell {cells_text}) mention a type this cell declares again: the notebook is "
+                    "one package, so they are compiled again with the new declaration; change them here too, or "
+                    "remove them with %rm\n"
+                )
             return self._compile_error(rw.errors, sources, io)
 
         self.seq += 1
