@@ -279,3 +279,20 @@ def test_a_variable_of_a_func_type_over_an_interface_literal_with_unexported_met
     nb.ok('type lit struct{}\nfunc (lit) m1(s string) { fmt.Println("m1", s) }')
     nb.ok("lf := interface{ m1(string) }.m1")
     assert nb.out('lf(lit{}, "b")') == "m1 b\n"
+
+
+def test_an_interface_value_converted_at_run_time_matches_later_cells_assertions(nb: Notebook) -> None:
+    # GOROOT/test/ken/interfun.go: i2 := i1.(I2) in one cell, i2.(*S), a type switch and == in later ones.
+    nb.ok(
+        "type ifS struct{ a int }\ntype ifI1 interface{ f() int }\ntype ifI2 interface {\n\tf() int\n\tg() int\n}\n"
+        "func (s *ifS) f() int { return s.a }\nfunc (s *ifS) g() int { return s.a }"
+    )
+    nb.ok("ifs := &ifS{5}")
+    nb.ok("var ii1 ifI1 = ifs")
+    nb.ok("ii2 := ii1.(ifI2)")
+    out = nb.out(
+        "back, ok := ii2.(*ifS)\nvar direct ifI2 = ifs\nswitch v := ii2.(type) {\ncase *ifS:\n"
+        '\tfmt.Println("S", v == ifs)\ndefault:\n\tfmt.Println("other")\n}\n'
+        "fmt.Println(back == ifs, ok, direct == ii2)"
+    )
+    assert out == "S true\ntrue true true\n"

@@ -153,6 +153,15 @@ func Show(values ...interface{}) {
 	Send("result", text)
 }
 
+var kept []interface{}
+
+// Keep holds v for the life of the process: a cell's package initialisation passes what the plugin must
+// keep (the linker drops what nothing reachable refers to).
+func Keep(v interface{}) bool {
+	kept = append(kept, v)
+	return true
+}
+
 // Addr gives an addressable copy of a value, for reading fields of non-addressable struct values.
 func Addr[T any](v T) *T { return &v }
 

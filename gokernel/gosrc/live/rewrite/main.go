@@ -1505,6 +1505,7 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 			}
 		}
 	}
+	em.itabSeeds(&gen)
 	for _, m := range em.mirrorTy {
 		gen.WriteString(m + "\n\n")
 	}
@@ -1541,6 +1542,79 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 		r.Vars = append(r.Vars, Var{Name: strings.TrimPrefix(name, "gkv_"), Type: typ, Imports: pr.imports})
 	}
 	return nil
+}
+
+// itabSeeds: each cell is its own plugin, and the runtime makes an itab (interface, concrete type) the
+// first time a value of the type is converted to the interface dynamically (i1.(I2), any(s).(I2)) if no
+// loaded module has one. A later cell that converts statically (var i I2 = s) or asserts back (i2.(*S),
+// a type switch, ==) compiles its own copy of that itab, and itabs are compared by address: i2.(*S) was
+// false, a type switch took default. So the cell that declares a type or an interface also compiles every
+// pair with the notebook's interfaces and types (and error, fmt.Stringer) in a variable its initialisation
+// keeps (gkrt.Keep): later cells then resolve to those itabs, as a program's code does to its one copy.
+func (em *emitter) itabSeeds(gen *strings.Builder) {
+	u := em.u
+	var ifaces, concrete []*types.TypeName
+	isNew := map[*types.TypeName]bool{}
+	scope := u.pkg.Scope()
+	for _, name := range scope.Names() {
+		tn, ok := scope.Lookup(name).(*types.TypeName)
+		if !ok || tn.IsAlias() || isGeneric(tn) || strings.HasPrefix(name, "gk") {
+			continue
+		}
+		if _, named := tn.Type().(*types.Named); !named {
+			continue
+		}
+		cur := u.inCurrent(tn.Pos())
+		if !cur && em.priorOf(tn) == nil {
+			continue
+		}
+		isNew[tn] = cur
+		if it, ok := tn.Type().Underlying().(*types.Interface); ok {
+			if it.NumMethods() > 0 && it.IsMethodSet() {
+				ifaces = append(ifaces, tn)
+			}
+			continue
+		}
+		concrete = append(concrete, tn)
+	}
+	std := []*types.TypeName{types.Universe.Lookup("error").(*types.TypeName)}
+	for _, imp := range u.pkg.Imports() {
+		if imp.Path() == "fmt" {
+			if tn, ok := imp.Scope().Lookup("Stringer").(*types.TypeName); ok {
+				std = append(std, tn)
+			}
+		}
+	}
+	var fields, values []string
+	// Only what is printed is imported: types are spelled once a pair is known to be one.
+	seed := func(iface *types.TypeName, t types.Type) {
+		if len(fields) >= 1000 || !types.Implements(t, iface.Type().Underlying().(*types.Interface)) {
+			return
+		}
+		fields = append(fields, fmt.Sprintf("f%d %s", len(fields), em.final.typ(iface.Type())))
+		if p, ok := t.(*types.Pointer); ok {
+			values = append(values, "(*"+em.final.typ(p.Elem())+")(nil)")
+		} else {
+			values = append(values, "*new("+em.final.typ(t)+")")
+		}
+	}
+	defer func() {
+		if len(fields) > 0 { // kept in this cell's plugin: package initialisation refers to them
+			fmt.Fprintf(gen, "var gkItabs = struct{ %s }{%s}\n\nvar _ = gkrt.Keep(&gkItabs)\n\n",
+				strings.Join(fields, "; "), strings.Join(values, ", "))
+		}
+	}()
+	for _, t := range concrete {
+		for _, lists := range [][]*types.TypeName{ifaces, std} {
+			for _, iface := range lists {
+				if !isNew[t] && !isNew[iface] {
+					continue
+				}
+				seed(iface, t.Type())
+				seed(iface, types.NewPointer(t.Type()))
+			}
+		}
+	}
 }
 
 func sortedKeys(m map[string]string) []string {
