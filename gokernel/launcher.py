@@ -4,8 +4,9 @@ A frontend waits for the kernel_info reply after a start. ipykernel's IPKernelAp
 set-up before it can send one (IPython, jupyter_client, tornado, asyncio, ...), none of it needed for that reply.
 So the launcher first binds the shell and IOPub sockets of the connection file (pyzmq only) and answers
 kernel_info_requests from a thread (status busy, reply, status idle, signed with the connection's key, as
-ipykernel does; new IOPub subscribers get ipykernel 7's iopub_welcome) while the main thread imports and sets up IPKernelApp. IPKernelApp then takes over the same bound
-sockets (gokernel.kernel.GoKernelApp): from there on the kernel is ipykernel's, as before.
+ipykernel does; new IOPub subscribers get ipykernel 7's iopub_welcome) while the main thread imports and sets up
+IPKernelApp. IPKernelApp then takes over the same bound sockets (gokernel.kernel.GoKernelApp): from there on the
+kernel is ipykernel's, as before.
 
 Nothing is lost or reordered: the first shell message that is not a kernel_info_request stops the early replies;
 the kernel handles that message first, then everything after it (GoKernel.start). Control, stdin and heartbeat
