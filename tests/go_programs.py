@@ -429,3 +429,452 @@ PROGRAMS = {
     "generics": GENERICS,
     "embedding": EMBEDDING,
 }
+
+
+# Programs from the Go team's own test suite (GOROOT/test of go1.26, `// run` tests: each panics or prints BUG on a
+# failure), kept verbatim with their license headers (BSD-style, see the Go distribution's LICENSE). Each one
+# once failed cell by cell: a defer-only cell, len of an earlier cell's array, vars initialised in dependency
+# order, init after the package variables, an itab made at run time.
+GOROOT_DEFERNIL = r"""// run
+
+// Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+// Check that deferring a nil function causes a proper
+// panic when the deferred function is invoked (not
+// when the function is deferred).
+// See Issue #8047 and #34926.
+
+package main
+
+var x = 0
+
+func main() {
+	defer func() {
+		err := recover()
+		if err == nil {
+			panic("did not panic")
+		}
+		if x != 1 {
+			panic("FAIL")
+		}
+	}()
+	f()
+}
+
+func f() {
+	var nilf func()
+	defer nilf()
+	x = 1
+}
+"""
+
+GOROOT_CONST4 = r"""// run
+
+// Copyright 2011 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+// Test len constants and non-constants, https://golang.org/issue/3244.
+
+package main
+
+var b struct {
+	a [10]int
+}
+
+var m map[string][20]int
+
+var s [][30]int
+
+const (
+	n1 = len(b.a)
+	n2 = len(m[""])
+	n3 = len(s[10])
+)
+
+// Non-constants (see also const5.go).
+var (
+	n4 = len(f())
+	n5 = len(<-c)
+	n6 = cap(g())
+	n7 = cap(<-c1)
+)
+
+var calledF = false
+
+func f() *[40]int {
+	calledF = true
+	return nil
+}
+
+var c = func() chan *[50]int {
+	c := make(chan *[50]int, 2)
+	c <- nil
+	c <- new([50]int)
+	return c
+}()
+
+var calledG = false
+
+func g() *[60]int {
+	calledG = true
+	return nil
+}
+
+var c1 = func() chan *[70]int {
+	c := make(chan *[70]int, 2)
+	c <- nil
+	c <- new([70]int)
+	return c
+}()
+
+func main() {
+	if n1 != 10 || n2 != 20 || n3 != 30 || n4 != 40 || n5 != 50 || n6 != 60 || n7 != 70 {
+		println("BUG:", n1, n2, n3, n4, n5, n6, n7)
+		panic("fail")
+	}
+	if !calledF {
+		println("BUG: did not call f")
+		panic("fail")
+	}
+	if <-c == nil {
+		println("BUG: did not receive from c")
+		panic("fail")
+	}
+	if !calledG {
+		println("BUG: did not call g")
+		panic("fail")
+	}
+	if <-c1 == nil {
+		println("BUG: did not receive from c1")
+		panic("fail")
+	}
+}
+"""
+
+GOROOT_COMPLIT = r"""// run
+
+// Copyright 2009 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+// Test composite literals.
+
+package main
+
+type T struct {
+	i    int
+	f    float64
+	s    string
+	next *T
+}
+
+type R struct {
+	num int
+}
+
+func itor(a int) *R {
+	r := new(R)
+	r.num = a
+	return r
+}
+
+func eq(a []*R) {
+	for i := 0; i < len(a); i++ {
+		if a[i].num != i {
+			panic("bad")
+		}
+	}
+}
+
+func teq(t *T, n int) {
+	for i := 0; i < n; i++ {
+		if t == nil || t.i != i {
+			panic("bad")
+		}
+		t = t.next
+	}
+	if t != nil {
+		panic("bad")
+	}
+}
+
+type P struct {
+	a, b int
+}
+
+func NewP(a, b int) *P {
+	return &P{a, b}
+}
+
+func main() {
+	var t T
+	t = T{0, 7.2, "hi", &t}
+
+	var tp *T
+	tp = &T{0, 7.2, "hi", &t}
+
+	tl := &T{i: 0, next: &T{i: 1, next: &T{i: 2, next: &T{i: 3, next: &T{i: 4}}}}}
+	teq(tl, 5)
+
+	a1 := []int{1, 2, 3}
+	if len(a1) != 3 {
+		panic("a1")
+	}
+	a2 := [10]int{1, 2, 3}
+	if len(a2) != 10 || cap(a2) != 10 {
+		panic("a2")
+	}
+
+	a3 := [10]int{1, 2, 3}
+	if len(a3) != 10 || a2[3] != 0 {
+		panic("a3")
+	}
+
+	var oai []int
+	oai = []int{1, 2, 3}
+	if len(oai) != 3 {
+		panic("oai")
+	}
+
+	at := [...]*T{&t, tp, &t}
+	if len(at) != 3 {
+		panic("at")
+	}
+
+	c := make(chan int)
+	ac := []chan int{c, c, c}
+	if len(ac) != 3 {
+		panic("ac")
+	}
+
+	aat := [][len(at)]*T{at, at}
+	if len(aat) != 2 || len(aat[1]) != 3 {
+		panic("aat")
+	}
+
+	s := string([]byte{'h', 'e', 'l', 'l', 'o'})
+	if s != "hello" {
+		panic("s")
+	}
+
+	m := map[string]float64{"one": 1.0, "two": 2.0, "pi": 22. / 7.}
+	if len(m) != 3 {
+		panic("m")
+	}
+
+	eq([]*R{itor(0), itor(1), itor(2), itor(3), itor(4), itor(5)})
+	eq([]*R{{0}, {1}, {2}, {3}, {4}, {5}})
+
+	p1 := NewP(1, 2)
+	p2 := NewP(1, 2)
+	if p1 == p2 {
+		panic("NewP")
+	}
+}
+"""
+
+GOROOT_CONVERT4 = r"""// run
+
+// Copyright 2020 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+// Test conversion from slice to array pointer.
+
+package main
+
+func wantPanic(fn func(), s string) {
+	defer func() {
+		err := recover()
+		if err == nil {
+			panic("expected panic")
+		}
+		if got := err.(error).Error(); got != s {
+			panic("expected panic " + s + " got " + got)
+		}
+	}()
+	fn()
+}
+
+func main() {
+	s := make([]byte, 8, 10)
+	for i := range s {
+		s[i] = byte(i)
+	}
+	if p := (*[8]byte)(s); &p[0] != &s[0] {
+		panic("*[8]byte conversion failed")
+	}
+	if [8]byte(s) != *(*[8]byte)(s) {
+		panic("[8]byte conversion failed")
+	}
+	wantPanic(
+		func() {
+			_ = (*[9]byte)(s)
+		},
+		"runtime error: cannot convert slice with length 8 to array or pointer to array with length 9",
+	)
+	wantPanic(
+		func() {
+			_ = [9]byte(s)
+		},
+		"runtime error: cannot convert slice with length 8 to array or pointer to array with length 9",
+	)
+
+	var n []byte
+	if p := (*[0]byte)(n); p != nil {
+		panic("nil slice converted to *[0]byte should be nil")
+	}
+	_ = [0]byte(n)
+
+	z := make([]byte, 0)
+	if p := (*[0]byte)(z); p == nil {
+		panic("empty slice converted to *[0]byte should be non-nil")
+	}
+	_ = [0]byte(z)
+
+	var p *[]byte
+	wantPanic(
+		func() {
+			_ = [0]byte(*p) // evaluating *p should still panic
+		},
+		"runtime error: invalid memory address or nil pointer dereference",
+	)
+
+	// Test with named types
+	type Slice []int
+	type Int4 [4]int
+	type PInt4 *[4]int
+	ii := make(Slice, 4)
+	if p := (*Int4)(ii); &p[0] != &ii[0] {
+		panic("*Int4 conversion failed")
+	}
+	if p := PInt4(ii); &p[0] != &ii[0] {
+		panic("PInt4 conversion failed")
+	}
+}
+
+// test static variable conversion
+
+var (
+	ss  = make([]string, 10)
+	s5  = (*[5]string)(ss)
+	s10 = (*[10]string)(ss)
+
+	ns  []string
+	ns0 = (*[0]string)(ns)
+
+	zs  = make([]string, 0)
+	zs0 = (*[0]string)(zs)
+)
+
+func init() {
+	if &ss[0] != &s5[0] {
+		panic("s5 conversion failed")
+	}
+	if &ss[0] != &s10[0] {
+		panic("s5 conversion failed")
+	}
+	if ns0 != nil {
+		panic("ns0 should be nil")
+	}
+	if zs0 == nil {
+		panic("zs0 should not be nil")
+	}
+}
+"""
+
+GOROOT_KEN_INTERFUN = r"""// run
+
+// Copyright 2009 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+// Test interfaces and methods.
+
+package main
+
+type S struct {
+	a,b	int;
+}
+
+type I1 interface {
+	f	()int;
+}
+
+type I2 interface {
+	g() int;
+	f() int;
+}
+
+func (this *S) f()int {
+	return this.a;
+}
+
+func (this *S) g()int {
+	return this.b;
+}
+
+func
+main() {
+	var i1 I1;
+	var i2 I2;
+	var g *S;
+
+	s := new(S);
+	s.a = 5;
+	s.b = 6;
+
+	// call structure
+	if s.f() != 5 { panic(11); }
+	if s.g() != 6 { panic(12); }
+
+	i1 = s;		// convert S to I1
+	i2 = i1.(I2);	// convert I1 to I2
+
+	// call interface
+	if i1.f() != 5 { panic(21); }
+	if i2.f() != 5 { panic(22); }
+	if i2.g() != 6 { panic(23); }
+
+	g = i1.(*S);		// convert I1 to S
+	if g != s { panic(31); }
+
+	g = i2.(*S);		// convert I2 to S
+	if g != s { panic(32); }
+}
+"""
+
+GOROOT_CLOSURE4 = r"""// run
+
+// Copyright 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+// Check that calling a nil func causes a proper panic.
+
+package main
+
+func main() {
+	defer func() {
+		err := recover()
+		if err == nil {
+			panic("panic expected")
+		}
+	}()
+
+	var f func()
+	f()
+}
+"""
+
+GOROOT_PROGRAMS = {
+    "defernil": GOROOT_DEFERNIL,
+    "const4": GOROOT_CONST4,
+    "complit": GOROOT_COMPLIT,
+    "convert4": GOROOT_CONVERT4,
+    "ken_interfun": GOROOT_KEN_INTERFUN,
+    "closure4": GOROOT_CLOSURE4,
+}

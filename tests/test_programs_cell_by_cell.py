@@ -21,7 +21,7 @@ import tree_sitter_go
 from gokernel import toolchains
 from gokernel.executor import GoSession
 from gokernel.scratch import ScratchModule
-from tests.go_programs import PROGRAMS
+from tests.go_programs import GOROOT_PROGRAMS, PROGRAMS
 from tests.test_live_rewrite import RecordingIO
 
 
@@ -29,7 +29,7 @@ from tests.test_live_rewrite import RecordingIO
 def go_run(name: str) -> str:
     tc = toolchains.active()
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "main.go").write_text(PROGRAMS[name])
+        (Path(tmp) / "main.go").write_text({**PROGRAMS, **GOROOT_PROGRAMS}[name])
         env = toolchains.go_environ(tc)
         res = subprocess.run([tc.go, "run", "main.go"], cwd=tmp, env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
@@ -109,3 +109,9 @@ def test_file_mode_matches_go_run(session: GoSession, name: str, mode: str) -> N
         assert run_cells(session, [PROGRAMS[name]], 500) == go_run(name)
     finally:
         session.execute("%mode live", 2, RecordingIO())
+
+
+@pytest.mark.parametrize("name", sorted(GOROOT_PROGRAMS))
+def test_goroot_program_in_notebook_mode_matches_go_run(session: GoSession, name: str) -> None:
+    session.execute("%reset", 1, RecordingIO())
+    assert run_cells(session, notebook_cells(GOROOT_PROGRAMS[name]), 100) == go_run(name)
