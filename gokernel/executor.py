@@ -339,6 +339,10 @@ class GoSession:
             )
             self.fresh.forget_build()
         self.last_toolchain = tc
+        # The pre-warm writes go.mod too (creating it, or through go commands with -mod=mod): let it finish
+        # first, or it could write back a go.mod without the project lines attached below. The first build
+        # would wait for it anyway.
+        self._join_prewarm()
         self.scratch.ensure_gomod(tc.version)
         self.scratch.ensure_display_package()
         env = self.environ()
