@@ -95,3 +95,8 @@ def test_a_declaration_broken_by_a_new_layout_is_named_and_can_be_removed(kernel
     ok(kernel, "%rm Point.Dist")
     ok(kernel, "type Point struct{ Lat, Lng float64 }")
     assert ok(kernel, "Point{1, 2}").result == "{Lat:1 Lng:2}"
+
+
+def test_a_cell_of_only_an_init_func_runs_it(kernel: GoKernelDriver) -> None:
+    ok(kernel, "func check(x int) { if x != 1 { panic(x) } }")
+    assert ok(kernel, 'func init() {\n\tcheck(1)\n\tfmt.Println("init ran")\n}').stream() == "init ran\n"

@@ -1374,7 +1374,7 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 	// The cell's own statements and loops stop once it is abandoned (see gkrt.Stop); code the cell declares
 	// (funcs, goroutines' function literals) runs on unchecked.
 	if rf := u.runFunc; rf != nil && len(rf.Body.List) > 0 {
-		em.ed.insert(u.off(rf.Body.Lbrace)+1, " gkStop := gkrt.Stop(); _ = gkStop;", 0)
+		em.ed.insert(u.off(rf.Body.Lbrace)+1, " gkStop := gkrt.Stop(); _ = gkStop;", 1<<41) // before a first statement starting at once
 		for _, st := range rf.Body.List {
 			em.ed.insert(u.off(st.Pos()), "gkrt.Stopped(gkStop); ", 1<<40)
 		}
