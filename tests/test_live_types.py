@@ -100,3 +100,15 @@ def test_a_declaration_broken_by_a_new_layout_is_named_and_can_be_removed(kernel
 def test_a_cell_of_only_an_init_func_runs_it(kernel: GoKernelDriver) -> None:
     ok(kernel, "func check(x int) { if x != 1 { panic(x) } }")
     assert ok(kernel, 'func init() {\n\tcheck(1)\n\tfmt.Println("init ran")\n}').stream() == "init ran\n"
+
+
+def test_an_anonymous_struct_written_again_in_another_cell_gets_a_clear_way_out(kernel: GoKernelDriver) -> None:
+    """Each cell is its own package and Go ties lowercase field names to their package, so the same anonymous
+    struct type written in two cells is two types: the kernel says so, and a named type works across cells."""
+    ok(kernel, 'tests := []struct {\n\tin   string\n\twant int\n}{{"a", 1}}')
+    ex = kernel.execute('tests = append(tests, struct {\n\tin   string\n\twant int\n}{"bb", 2})')
+    assert ex.status == "error"
+    assert "declare it once with a name" in ex.stream("stderr")
+    ok(kernel, "type row struct {\n\tin   string\n\twant int\n}")
+    ok(kernel, 'rows := []row{{"a", 1}}')
+    assert ok(kernel, 'rows = append(rows, row{"bb", 2})\nlen(rows), rows[1]').result == "2 {in:bb want:2}"

@@ -51,6 +51,10 @@ _INTERNAL_NAMES = [
 ]
 
 
+# "cannot use x (variable of type struct{in string; n int}) as struct{in string; n int} value": the same text
+_SAME_ANONYMOUS_STRUCT = re.compile(r"type (struct\{[^{}]*\})\) as (?:\[\])?\1 value")
+
+
 def readable(text: str) -> str:
     """Compiler messages and traces in the user's names, not the generated ones."""
     for pattern, repl in _INTERNAL_NAMES:
@@ -431,6 +435,12 @@ class LiveSession:
     def _compile_error(self, diags: list[diagnostics.Diagnostic], sources: dict[int, str], io: CellIO) -> CellOutcome:
         for d in diags:
             d.message = readable(d.message)
+        if any(_SAME_ANONYMOUS_STRUCT.search(d.message) for d in diags):
+            io.stderr(
+                "[gokernel] an anonymous struct type with lowercase fields written in two cells is two types in the "
+                "live session (each cell is compiled as its own package, and Go ties lowercase field names to their "
+                "package): declare it once with a name (type row struct{...}) and use the name in both cells\n"
+            )
         io.display(render.render_diagnostics(diags, sources))
         return compile_error_outcome(diags).not_kept()
 
