@@ -2,30 +2,11 @@
  * The live session and gopls completion in a real JupyterLab: a value set in one cell is used by the next, a
  * goroutine's output after its cell ended shows in that cell, and Tab after a dot lists members with their kinds.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
+import { openNotebook } from './notebooks';
 
 test.describe.configure({ mode: 'serial' });
 test.use({ autoGoto: true });
-
-function goNotebook(sources: string[]): object {
-  return {
-    cells: sources.map(source => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })),
-    metadata: {
-      kernelspec: { name: 'go', display_name: 'Go', language: 'go' },
-      language_info: { name: 'go' }
-    },
-    nbformat: 4,
-    nbformat_minor: 5
-  };
-}
-
-async function openNotebook(page: IJupyterLabPageFixture, dir: string, name: string, sources: string[]): Promise<void> {
-  expect(await page.contents.uploadContent(JSON.stringify(goNotebook(sources)), 'text', `${dir}/${name}`)).toBe(true);
-  await page.evaluate(async path => {
-    await window.jupyterapp.commands.execute('docmanager:open', { path });
-  }, `${dir}/${name}`);
-  await expect(page.getByRole('tab', { name })).toBeVisible();
-}
 
 test('values and goroutines live across cells; late output shows in its cell', async ({ page, tmpPath }) => {
   await openNotebook(page, tmpPath, 'live.ipynb', [

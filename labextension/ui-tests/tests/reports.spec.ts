@@ -5,32 +5,13 @@
  * screenshots of them in both themes are saved as test artifacts.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { openNotebook } from './notebooks';
 import { Locator, TestInfo } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
 
 test.describe.configure({ mode: 'serial' });
 test.use({ autoGoto: true });
-
-function goNotebook(sources: string[]): object {
-  return {
-    cells: sources.map(source => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })),
-    metadata: {
-      kernelspec: { name: 'go', display_name: 'Go', language: 'go' },
-      language_info: { name: 'go' }
-    },
-    nbformat: 4,
-    nbformat_minor: 5
-  };
-}
-
-async function openNotebook(page: IJupyterLabPageFixture, dir: string, name: string, sources: string[]): Promise<void> {
-  expect(await page.contents.uploadContent(JSON.stringify(goNotebook(sources)), 'text', `${dir}/${name}`)).toBe(true);
-  await page.evaluate(async path => {
-    await window.jupyterapp.commands.execute('docmanager:open', { path });
-  }, `${dir}/${name}`);
-  await expect(page.getByRole('tab', { name })).toBeVisible();
-}
 
 /** The notebook's active cell, its mode and the editor's cursor line (0-based). */
 async function activeCursor(page: IJupyterLabPageFixture): Promise<{ index: number; line: number; mode: string }> {
