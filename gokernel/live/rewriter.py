@@ -20,6 +20,7 @@ class Rewrite:
     source: str = ""
     imports: list[str] = field(default_factory=list)
     vars: list[dict[str, Any]] = field(default_factory=list)
+    structs: list[dict[str, Any]] = field(default_factory=list)  # aliases of anonymous structs it published
     names: list[str] = field(default_factory=list)
     has_result: bool = False
     result_is_error: bool = False  # the trailing value is an error: shown only when not nil
@@ -71,6 +72,7 @@ class Rewriter:
             source=data.get("source", ""),
             imports=data.get("imports") or [],
             vars=data.get("vars") or [],
+            structs=data.get("structs") or [],
             names=data.get("names") or [],
             has_result=bool(data.get("has_result")),
             result_is_error=bool(data.get("result_is_error")),

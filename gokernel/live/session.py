@@ -560,7 +560,9 @@ class LiveSession:
             LiveVar(v["name"], v["type"], dict(v.get("imports") or {}), cell_no, type_versions(v["type"], types))
             for v in rw.vars
         ]
-        package = LivePackage(pkg, cell_no, self.out_dir / f"{pkg.rsplit('/', 1)[-1]}.a", decls, variables)
+        package = LivePackage(
+            pkg, cell_no, self.out_dir / f"{pkg.rsplit('/', 1)[-1]}.a", decls, variables, list(rw.structs)
+        )
         self.store.add(package, set(rw.names) | {n for d in carried for n in d.names})
 
 

@@ -84,6 +84,8 @@ class LivePackage:
     archive: Path
     decls: list[LiveDecl] = field(default_factory=list)
     vars: list[LiveVar] = field(default_factory=list)
+    # anonymous struct types with lowercase fields it published as aliases (the rewriter's Prior.Structs)
+    structs: list[dict[str, Any]] = field(default_factory=list)
 
     def request(self, hidden: set[str], types_now: TypeVersions | None = None) -> dict[str, Any]:
         """This package as the rewriter's merged view needs it, without what the new cell declares again."""
@@ -96,6 +98,7 @@ class LivePackage:
                 for v in self.vars
                 if v.name not in hidden
             ],
+            "structs": self.structs,
         }
 
 
@@ -110,7 +113,7 @@ class LiveStore:
         self.packages.append(package)
 
     def visible(self) -> list[LivePackage]:
-        return [p for p in self.packages if p.decls or p.vars]
+        return [p for p in self.packages if p.decls or p.vars or p.structs]
 
     def archives(self) -> dict[str, Path]:
         return {p.pkg: p.archive for p in self.packages}

@@ -25,6 +25,7 @@ import (
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"hash/fnv"
 	"io"
 	"os"
 	"os/exec"
@@ -54,6 +55,10 @@ type Prior struct {
 	Pkg   string    `json:"pkg"`
 	Decls []Segment `json:"decls"`
 	Vars  []Var     `json:"vars"`
+	// Structs: anonymous struct types with lowercase fields this cell wrote, published as exported aliases
+	// (Name "GKS_…", Type in the notebook's terms). Go ties lowercase field names to their package, so the
+	// same struct type written in a later cell is another type; the later cell is made to use the alias.
+	Structs []Var `json:"structs,omitempty"`
 }
 
 type Import struct {
@@ -87,7 +92,8 @@ type Response struct {
 	Source    string   `json:"source,omitempty"`
 	Imports   []string `json:"imports,omitempty"` // import paths of the emitted package (earlier cells included)
 	Vars      []Var    `json:"vars,omitempty"`
-	Names     []string `json:"names,omitempty"` // package-level names this cell declares ("T.m" for methods)
+	Structs   []Var    `json:"structs,omitempty"` // see Prior.Structs
+	Names     []string `json:"names,omitempty"`   // package-level names this cell declares ("T.m" for methods)
 	HasResult bool     `json:"has_result"`
 	// ResultIsError: the trailing value is a call's error, shown only when it is not nil (f.Close(),
 	// json.Unmarshal(...), t.Execute(...) would otherwise end every cell with <nil>).
@@ -268,6 +274,7 @@ type printer struct {
 	byPath   map[string]string // path -> name
 	reserved map[string]bool   // names already taken in the file (session imports)
 	methods  bool              // the emitted package's terms: notebook methods by their emitted names
+	aliases  map[string]string // struct text -> an earlier cell's alias of it (Prior.Structs)
 }
 
 func newPrinter(nb *types.Package, typeName func(*types.TypeName) string, taken map[string]string) *printer {
@@ -349,6 +356,9 @@ func (p *printer) typ(t types.Type) string {
 			}
 		}
 		b.WriteString("}")
+		if name := p.aliases[b.String()]; name != "" {
+			return name
+		}
 		return b.String()
 	case *types.Interface:
 		if t.Empty() {
@@ -388,6 +398,11 @@ func (p *printer) typ(t types.Type) string {
 		return "(" + strings.Join(parts, ", ") + ")"
 	case *types.Named:
 		return p.named(t.Obj(), t.TypeArgs())
+	}
+	if n, ok := t.(objNamed); ok && !p.methods && n.Obj().IsAlias() && strings.HasPrefix(n.Obj().Name(), "GKS_") {
+		// In the notebook's terms an earlier cell's alias of an anonymous struct is the struct (with p.aliases,
+		// the alias again); the emitted package names the alias itself.
+		return p.typ(n.Obj().Type().Underlying())
 	}
 	if n, ok := t.(objNamed); ok { // type aliases (types.Alias, Go 1.22+)
 		var args *types.TypeList
@@ -553,7 +568,7 @@ func priorSource(p *Prior, imports []Import) string {
 	for _, imp := range imports {
 		have[imp.Path] = true
 	}
-	for _, v := range p.Vars {
+	for _, v := range append(append([]Var(nil), p.Vars...), p.Structs...) {
 		for name, path := range v.Imports {
 			if !have[path] {
 				have[path] = true
@@ -567,6 +582,9 @@ func priorSource(p *Prior, imports []Import) string {
 	b.WriteString("//line gokernel-session.go:1\n")
 	for _, v := range p.Vars {
 		fmt.Fprintf(&b, "var %s %s\n", v.Name, v.Type)
+	}
+	for _, st := range p.Structs {
+		fmt.Fprintf(&b, "type %s = %s\n", st.Name, st.Type)
 	}
 	return b.String()
 }
@@ -830,6 +848,23 @@ func (u *unit) pass1() (body string, vars []*types.Var, hasResult bool, hasMain 
 		if n := renamed(obj, top); n != obj.Name() {
 			ed.replace(u.off(id.Pos()), u.off(id.End()), n)
 		}
+	}
+	// An anonymous struct type an earlier cell published (Prior.Structs) is written as that cell's alias here.
+	published := u.publishedStructs()
+	if len(published) > 0 {
+		ast.Inspect(u.current, func(n ast.Node) bool {
+			st, ok := n.(*ast.StructType)
+			if !ok || !u.inCurrent(st.Pos()) || u.off(st.Pos()) < 0 {
+				return true
+			}
+			if t := u.info.Types[st].Type; t != nil && sharedStruct(t) {
+				if key, _ := u.structKey(t); published[key] != "" {
+					ed.replace(u.off(st.Pos()), u.off(st.End()), published[key])
+					return false
+				}
+			}
+			return true
+		})
 	}
 	sort.Slice(vars, func(i, j int) bool { return vars[i].Pos() < vars[j].Pos() })
 	// The cell's own declarations see its top-level variables (they are package variables in the emitted
@@ -1203,6 +1238,98 @@ func (em *emitter) selection(sel *ast.SelectorExpr, s *types.Selection) {
 	}
 }
 
+// sharedStruct: an anonymous struct type with a lowercase field whose type can be named at package level
+// (no type parameters, no types local to a function): what a cell publishes as a GKS_ alias.
+func sharedStruct(t types.Type) bool {
+	st, ok := t.(*types.Struct)
+	if !ok {
+		return false
+	}
+	lower := false
+	for i := 0; i < st.NumFields(); i++ {
+		if !st.Field(i).Exported() {
+			lower = true
+		}
+	}
+	return lower && nameable(t, map[types.Type]bool{})
+}
+
+func nameable(t types.Type, seen map[types.Type]bool) bool {
+	if seen[t] {
+		return true
+	}
+	seen[t] = true
+	switch x := t.(type) {
+	case *types.Basic:
+		return true
+	case *types.TypeParam:
+		return false
+	case *types.Named:
+		obj := x.Obj()
+		if obj.Pkg() != nil && obj.Parent() != obj.Pkg().Scope() {
+			return false
+		}
+		for i := 0; i < x.TypeArgs().Len(); i++ {
+			if !nameable(x.TypeArgs().At(i), seen) {
+				return false
+			}
+		}
+		return true
+	case *types.Pointer:
+		return nameable(x.Elem(), seen)
+	case *types.Slice:
+		return nameable(x.Elem(), seen)
+	case *types.Array:
+		return nameable(x.Elem(), seen)
+	case *types.Chan:
+		return nameable(x.Elem(), seen)
+	case *types.Map:
+		return nameable(x.Key(), seen) && nameable(x.Elem(), seen)
+	case *types.Struct:
+		for i := 0; i < x.NumFields(); i++ {
+			if !nameable(x.Field(i).Type(), seen) {
+				return false
+			}
+		}
+		return true
+	case *types.Signature:
+		for _, tup := range []*types.Tuple{x.Params(), x.Results()} {
+			for i := 0; i < tup.Len(); i++ {
+				if !nameable(tup.At(i).Type(), seen) {
+					return false
+				}
+			}
+		}
+		return true
+	case *types.Interface:
+		return x.NumMethods() == 0 && x.NumEmbeddeds() == 0
+	}
+	return false
+}
+
+// structKey spells a struct type in the notebook's terms (as variables' types are), with the imports it uses.
+func (u *unit) structKey(t types.Type) (string, map[string]string) {
+	pr := newPrinter(u.pkg, func(tn *types.TypeName) string { return tn.Name() }, sessionImports(u.req))
+	return pr.typ(t), pr.imports
+}
+
+// publishedStructs: struct text (notebook terms) -> the alias an earlier cell published for it.
+func (u *unit) publishedStructs() map[string]string {
+	published := map[string]string{}
+	for _, p := range u.req.Prior {
+		for _, st := range p.Structs {
+			published[st.Type] = st.Name
+		}
+	}
+	return published
+}
+
+func structAliasName(key string) string {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return fmt.Sprintf("GKS_%08x", h.Sum32())
+}
+
 // methodName: the notebook's unexported methods are emitted with exported names. Go qualifies an unexported
 // method name by its package, so an interface declared in one cell (type shape interface{ area() float64 })
 // could never be satisfied by a type of another cell; exported names are the same in every package.
@@ -1451,6 +1578,31 @@ func (u *unit) emit(r *Response, hasMain bool) error {
 	// Package variables, registration and the accessors later cells use.
 	var gen strings.Builder
 	gen.WriteString("\n//line gokernel-generated.go:1\n")
+	// Anonymous struct types with lowercase fields this cell writes first: aliases later cells use (Prior.Structs).
+	have := map[string]bool{}
+	for _, p := range u.req.Prior {
+		for _, st := range p.Structs {
+			have[st.Type] = true
+		}
+	}
+	ast.Inspect(u.current, func(n ast.Node) bool {
+		st, ok := n.(*ast.StructType)
+		if !ok || !u.inCurrent(st.Pos()) {
+			return true
+		}
+		t := u.info.Types[st].Type
+		if t == nil || !sharedStruct(t) {
+			return true
+		}
+		key, imports := u.structKey(t)
+		if !have[key] {
+			have[key] = true
+			name := structAliasName(key)
+			fmt.Fprintf(&gen, "type %s = %s\n\n", name, em.final.typ(t))
+			r.Structs = append(r.Structs, Var{Name: name, Type: key, Imports: imports})
+		}
+		return true
+	})
 	for _, name := range sortedKeys(aliases) {
 		fmt.Fprintf(&gen, "type %s = %s\n\n", name, aliases[name])
 	}
@@ -1700,7 +1852,7 @@ func handle(exp *exports, req *Request) (r Response) {
 		paths = append(paths, imp.Path)
 	}
 	for _, p := range req.Prior {
-		for _, v := range p.Vars {
+		for _, v := range append(append([]Var(nil), p.Vars...), p.Structs...) {
 			for _, path := range v.Imports {
 				paths = append(paths, path)
 			}
@@ -1746,6 +1898,7 @@ func handle(exp *exports, req *Request) (r Response) {
 		}
 		return tn.Name()
 	}, sessionImports(req))
+	pr.aliases = u.publishedStructs() // a top-level var of such a struct type is declared with the alias
 	var decls strings.Builder
 	decls.WriteString("\n//line gokernel-vars.go:1\n")
 	for _, v := range vars {
