@@ -41,6 +41,7 @@ _INTERNAL_NAMES = [
     # a variable read through the current declaration of its type (a view: see store.py)
     (re.compile(r"\(\*\(\*[^()]*\)\(unsafe\.Pointer\(\(gk_c\d+\.GK\{\}\)\.V_(\w+)\(\)\)\)\)"), r"\1"),
     (re.compile(r"\(\*\(gk_c\d+\.GK\{\}\)\.V_(\w+)\(\)\)"), r"\1"),
+    (re.compile(r"(?:\bgk_c\d+\.|\"scratch/live/c\d+\"\.)?\bGKS_[0-9a-f]{8}\b"), "struct{…}"),
     (re.compile(r"\(gk_c\d+\.GK\{\}\)\.F_(\w+)\(\)"), r"\1"),
     (re.compile(r"\(gk_c\d+\.GK\{\}\)\.M_\w+?_(\w+)\(\)"), r"\1"),
     (re.compile(r"\bgk_c\d+\.(?:GKT_|GKC_|GKG_)?"), ""),
