@@ -32,15 +32,12 @@ def resolve(go: str, paths: Iterable[str], cwd: Path, env: Mapping[str, str]) ->
     if res.interrupted:
         return {}, True
     errors: dict[str, str] = {}
-    seen: set[str] = set()
     for record in res.captured_stdout.split(_RECORD):
         path, sep, err = record.strip("\n").partition(_FIELD)
-        if sep:
-            seen.add(path)
-            if err.strip():
-                errors[path] = " ".join(err.split())
+        if sep and err.strip():
+            errors[path] = " ".join(err.split())
     if res.returncode != 0 and not errors:
-        # go list itself failed (a broken go.mod, say): report it on every path it could not vouch for.
+        # go list itself failed (a broken go.mod, say): it vouched for none of the paths.
         why = " ".join(res.captured_stderr.split()[-60:]) or f"go list exited with status {res.returncode}"
-        errors = {p: why for p in wanted if p not in seen or res.returncode}
+        errors = dict.fromkeys(wanted, why)
     return errors, False

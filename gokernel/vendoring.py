@@ -84,10 +84,10 @@ def vendor_mode(root: Path, go_version: str | None, goflags: str, workspace: boo
     return None
 
 
-def _signature(vendor: Path, modules: list[VendoredModule]) -> str:
+def _signature(vendor: Path, modules_txt: bytes, modules: list[VendoredModule]) -> str:
     """Changes when modules.txt or any vendored package directory's set of files changes."""
     h = hashlib.sha256(str(vendor).encode())
-    h.update((vendor / MODULES_TXT).read_bytes())
+    h.update(modules_txt)
     for mod in modules:
         for pkg in mod.packages:
             try:
@@ -142,8 +142,9 @@ def stand_ins(vendor: Path, cache: Path, default_go: str | None) -> dict[str, tu
     `cache` is a directory of the kernel's own (the scratch module's build dir); stand-ins of older
     vendor states in it are removed.
     """
-    modules = [m for m in parse_modules_txt((vendor / MODULES_TXT).read_text()) if not m.workspace]
-    sig = _signature(vendor, modules)
+    modules_txt = (vendor / MODULES_TXT).read_bytes()  # read once per cell: parsed and hashed
+    modules = [m for m in parse_modules_txt(modules_txt.decode()) if not m.workspace]
+    sig = _signature(vendor, modules_txt, modules)
     cache.mkdir(parents=True, exist_ok=True)
     target = cache / sig
     if not target.is_dir():
