@@ -234,8 +234,8 @@ class LiveSession:
         assert self.host and self.rewriter and self.builder and self.out_dir
 
         restored = [d for d in self.carry if not set(d.names) & _cell_names(parsed)]
-        request, redeclared, carried = self._request(parsed, cell_no, decl_store, std, restored)
-        for t, names in redeclared.items():
+        request, stale, carried = self._request(parsed, cell_no, decl_store, std, restored)
+        for t, names in stale.items():
             io.stderr(
                 f"[gokernel] {', '.join(names)} {'was' if len(names) == 1 else 'were'} made with an earlier "
                 f"declaration of {t}, of another layout: {'it keeps' if len(names) == 1 else 'they keep'} that "
@@ -262,7 +262,7 @@ class LiveSession:
             self.carry = []
             return self.run_cell(parsed, cell_no, decl_store, std, tc, env, io, sources, retried=retried)
         if rw.errors:
-            brought = {d.cell: d for d in carried if d.cell != cell_no}
+            brought = {d.cell for d in carried if d.cell != cell_no}
             hit = sorted({e.loc.cell for e in rw.errors if e.loc and e.loc.cell in brought})
             if hit:
                 which = ", ".join(n for c in hit for d in carried if d.cell == c for n in d.names)
